@@ -1,0 +1,70 @@
+//! `pingshen import applications FILE...` and `pingshen import certificates FILE`.
+//! All or nothing: every file is read and checked before one transaction writes them.
+
+use super::evaluate::{evaluate_app, read_application, recorded_for};
+use crate::assets::Reference;
+use crate::domain::validate::ValidateOptions;
+use crate::store::{cases, Store};
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub fn applications(
+    store: &mut Store,
+    account: &str,
+    files: &[PathBuf],
+    reference: &Reference,
+    opts: ValidateOptions,
+) -> Result<String> {
+    let mut ready = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for f in files {
+        let (app, flags) = read_application(f, reference, opts)?;
+        if let Some(other) = seen.insert(app.case_no.clone(), f.display().to_string()) {
+            bail!(
+                "{}: case_no: {} is also in {other}; nothing was imported",
+                f.display(),
+                app.case_no
+            );
+        }
+        if cases::id_by_case_no(&store.conn, &app.case_no)?.is_some() {
+            bail!(
+                "{}: case_no: {} is already in the database; nothing was imported",
+                f.display(),
+                app.case_no
+            );
+        }
+        let recorded = recorded_for(Some(store), &app)?;
+        let ev = evaluate_app(&app, &flags, reference, recorded.as_ref())?;
+        ready.push((f, app, ev));
+    }
+    let tx = store.conn.transaction()?;
+    let mut report = String::new();
+    for (f, app, ev) in &ready {
+        cases::insert(&tx, account, app, ev, "new")
+            .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", f.display()))?;
+        report.push_str(&format!(
+            "  {}  {}  {}  {}\n",
+            crate::text::sanitize(&app.case_no),
+            cases::kind_word(app.kind),
+            ev.outcome.word(),
+            crate::text::sanitize(&app.institution.name)
+        ));
+    }
+    tx.commit()?;
+    Ok(format!(
+        "imported {} case(s) (rules {}):\n{report}",
+        ready.len(),
+        reference.rules.version()
+    ))
+}
+
+pub fn certificates(
+    _store: &mut Store,
+    _account: &str,
+    _file: &std::path::Path,
+    _reference: &Reference,
+    _opts: ValidateOptions,
+) -> Result<String> {
+    bail!("import certificates: not written yet")
+}

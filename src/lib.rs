@@ -1,0 +1,10 @@
+//! pingshen (评审): the review desk for Guizhou's vocational skill level recognition
+//! institutions. `domain` is the pure rules; `store`, `import`, `export` and `commands`
+//! build on it.
+
+pub mod assets;
+pub mod commands;
+pub mod domain;
+pub mod import;
+pub mod store;
+pub mod text;

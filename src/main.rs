@@ -1,0 +1,174 @@
+//! pingshen command line: parses arguments and dispatches to `commands`. No logic here.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use pingshen::assets::Reference;
+use pingshen::commands::{self, Lang};
+use pingshen::domain::validate::ValidateOptions;
+use pingshen::store::Store;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "pingshen", version, about = "评审 — review desk for vocational skill level recognition institutions (Guizhou)")]
+struct Cli {
+    /// SQLite database (default: $XDG_DATA_HOME/pingshen/pingshen.db)
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Use the demo database ($XDG_DATA_HOME/pingshen/demo.db), creating it on first use
+    #[arg(long, global = true, conflicts_with = "db")]
+    demo: bool,
+    /// Language of the output: zh (default) or en
+    #[arg(long, global = true, value_name = "zh|en")]
+    lang: Option<String>,
+    /// Rules file to use instead of the built-in one (or ~/.config/pingshen/rules.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    rules: Option<PathBuf>,
+    /// Accept a credit code whose check character is wrong (legacy codes), flagged for review
+    #[arg(long, global = true)]
+    accept_unverified_credit_code: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one application file against the rules in force on its submission date
+    Evaluate {
+        file: PathBuf,
+        /// Print the JSON of the evaluation contract
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import application files or certificate records (all or nothing)
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Statistics
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// Fill the database with a realistic, deterministic demo
+    Demo {
+        #[arg(long, default_value_t = 200)]
+        institutions: usize,
+        #[arg(long, default_value_t = 500_000)]
+        certificates: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// pingshen.application/1 JSON files
+    Applications {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Certificate records: CSV or XLSX
+    Certificates { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Certificates in each institution's recognition window against the renewal thresholds
+    Renewal {
+        #[arg(long)]
+        json: bool,
+        /// Date the figures are for (default: today)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = stdout.write_all(out.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("pingshen: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<String> {
+    let lang = Lang::pick(cli.lang.as_deref());
+    let reference = Reference::load(cli.rules.as_deref())?;
+    let opts = ValidateOptions {
+        accept_unverified_credit_code: cli.accept_unverified_credit_code,
+    };
+    let db_path = if cli.demo {
+        Some(commands::demo::demo_db()?)
+    } else {
+        cli.db.clone()
+    };
+    match cli.command {
+        Some(Command::Evaluate { file, json }) => commands::evaluate::run(
+            commands::evaluate::Args {
+                file: &file,
+                json,
+                lang,
+                db: db_path.as_deref(),
+                opts,
+            },
+            &reference,
+        ),
+        Some(Command::Import(ImportCommand::Applications { files })) => {
+            let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            commands::import::applications(&mut store, &account, &files, &reference, opts)
+        }
+        Some(Command::Import(ImportCommand::Certificates { file })) => {
+            let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            commands::import::certificates(&mut store, &account, &file, &reference, opts)
+        }
+        Some(Command::Stats(StatsCommand::Renewal { json, as_of })) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            commands::stats::renewal(&store, &reference, as_of, json, lang)
+        }
+        Some(Command::Demo {
+            institutions,
+            certificates,
+            seed,
+        }) => {
+            let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            commands::demo::run(
+                &mut store,
+                &account,
+                &reference,
+                commands::demo::Options {
+                    institutions,
+                    certificates,
+                    seed,
+                    today: chrono::Local::now().date_naive(),
+                },
+            )
+        }
+        None => {
+            let path = commands::db_path(db_path.as_deref())?;
+            if cli.demo && !path.exists() {
+                let mut store = Store::open(&path)?;
+                let account = commands::os_account()?;
+                commands::demo::run(
+                    &mut store,
+                    &account,
+                    &reference,
+                    commands::demo::Options::default_for_today(),
+                )?;
+            }
+            let store = Store::open(&path)?;
+            commands::demo::overview(&store, &path, lang)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! SQLite storage: schema and migrations, queries, transactions and the audit log.
+//! WAL mode, foreign keys on, a busy timeout so that several reviewers can work at once.
+
+pub mod audit;
+pub mod cases;
+pub mod certificates;
+pub mod institutions;
+pub mod reviewers;
+pub mod stats;
+
+use anyhow::{Context as _, Result};
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+use std::path::Path;
+
+/// Forward-only: a released migration is never edited, a change is a new one.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_core.sql"),
+    include_str!("migrations/002_certificates.sql"),
+];
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+pub struct Store {
+    pub conn: Connection,
+}
+
+/// Opens a connection with the pragmas every connection needs, without migrating.
+pub fn connect(path: &Path) -> Result<Connection> {
+    create_private(path)?;
+    let conn = Connection::open(path)
+        .with_context(|| format!("{}: cannot open database", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+/// A new database file is created readable by its owner only: it holds personal data.
+fn create_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        }
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("{}: cannot create database", path.display()))?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if need be) and migrates to the latest version.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = connect(path)?;
+        migrations()
+            .to_latest(&mut conn)
+            .with_context(|| format!("{}: cannot migrate database", path.display()))?;
+        Ok(Self { conn })
+    }
+
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// A per-database random salt for hashing personal ID numbers, made on first use.
+    pub fn salt(&self) -> Result<String> {
+        if let Some(s) = self.meta("id_salt")? {
+            return Ok(s);
+        }
+        let mut rng = fastrand::Rng::new();
+        let salt: String = (0..32).map(|_| format!("{:02x}", rng.u8(..))).collect();
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('id_salt', ?1)",
+            [&salt],
+        )?;
+        Ok(self.meta("id_salt")?.unwrap_or(salt))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+/// Now, as stored: UTC, RFC 3339 with seconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
