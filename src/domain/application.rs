@@ -194,6 +194,7 @@ pub struct Application {
     pub format: String,
     pub case_no: String,
     pub kind: CaseKind,
+    #[serde(deserialize_with = "de_date")]
     pub submitted_on: NaiveDate,
     pub institution: Institution,
     #[serde(default)]
@@ -223,9 +224,9 @@ pub struct Institution {
     pub enterprise_class: Vec<EnterpriseClass>,
     #[serde(default)]
     pub guizhou_featured: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub valid_from: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub valid_to: Option<NaiveDate>,
 }
 
@@ -274,7 +275,7 @@ pub struct Facts {
     pub management_rules: Option<Vec<ManagementRule>>,
     #[serde(default)]
     pub premises: Option<Premises>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub lease_end: Option<NaiveDate>,
     #[serde(default)]
     pub office_area_m2: Option<f64>,
@@ -296,12 +297,32 @@ pub struct Facts {
 #[serde(deny_unknown_fields)]
 pub struct ExitInfo {
     pub kind: ExitKind,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub requested_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub intended_end: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub trigger_on: Option<NaiveDate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub deadline: Option<NaiveDate>,
+}
+
+/// Dates are `YYYY-MM-DD` and must exist: 2026-02-30 is refused with the value named.
+fn parse_date<E: serde::de::Error>(s: &str) -> Result<NaiveDate, E> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == s)
+        .ok_or_else(|| E::custom(format!("'{s}' is not a real date of the form YYYY-MM-DD")))
+}
+
+fn de_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_date(&s)
+}
+
+fn de_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => parse_date(&s).map(Some),
+    }
 }

@@ -69,10 +69,14 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     // serde_json appends " at line L column C"; keep it for syntax errors, where it helps.
     match e.classify() {
         C::Syntax | C::Eof | C::Io => msg,
-        C::Data => match msg.rfind(" at line ") {
-            Some(i) => msg[..i].to_string(),
-            None => msg,
-        },
+        C::Data => {
+            let msg = match msg.rfind(" at line ") {
+                Some(i) => msg[..i].to_string(),
+                None => msg,
+            };
+            msg.replace("expected u32", "expected a whole number (0 or more)")
+                .replace("expected u8", "expected a whole number from 1 to 5")
+        }
     }
 }
 

@@ -1,0 +1,131 @@
+//! Shared helpers for the integration tests: a valid base application per case kind, and
+//! shortcuts to evaluate one and read an item's result.
+#![allow(dead_code)]
+
+use pingshen::assets::Reference;
+use pingshen::domain::evaluate::{evaluate, Context, Evaluation, ItemResult, RecordedCounts};
+use pingshen::domain::validate::{parse_application, ValidateOptions};
+use serde_json::{json, Value};
+
+pub fn reference() -> Reference {
+    Reference::builtin().expect("built-in data loads")
+}
+
+/// A social organisation's selection application that passes every auto item.
+pub fn selection_social_org() -> Value {
+    json!({
+        "format": "pingshen.application/1",
+        "case_no": "GZ-2026-S-0001",
+        "kind": "selection",
+        "submitted_on": "2026-03-02",
+        "institution": {
+            "name": "贵阳某某职业培训学校",
+            "credit_code": "52520102MA6DK7Q11C",
+            "category": "social_org",
+            "legal_form": "private_non_enterprise",
+            "region": "520102",
+            "legal_representative": "张某",
+            "enterprise_class": [],
+            "guizhou_featured": false,
+            "valid_from": null,
+            "valid_to": null
+        },
+        "occupations": [
+            { "code": "4-10-01-06", "name": "家政服务员", "levels": [5, 4, 3],
+              "new_occupation": false, "training_volume": 1200, "examiners": 5,
+              "matching_major": null, "certificates_declared": null }
+        ],
+        "facts": {
+            "training_years": 3, "full_time_staff": 4, "quality_supervisors": 3, "experts": 6,
+            "management_rules": ["exam_affairs", "personnel", "finance", "archives",
+                                 "question_bank", "certificates", "discipline"],
+            "premises": "leased", "lease_end": "2029-12-31", "office_area_m2": 120,
+            "rooms": ["exam_affairs", "confidential", "archive", "waiting"],
+            "standard_exam_rooms": 2, "computer_exam_seats": 0, "desk_spacing_cm": 80,
+            "exam_video_surveillance": true, "practical_video_full_coverage": true
+        },
+        "exclusions": [],
+        "materials": [],
+        "exit": null
+    })
+}
+
+pub fn second_occupation() -> Value {
+    json!({ "code": "4-10-01-05", "name": "养老护理员", "levels": [5, 4],
+            "new_occupation": false, "training_volume": 1500, "examiners": 4,
+            "matching_major": null, "certificates_declared": null })
+}
+
+/// A renewal for a recognised institution of `category`, materials complete.
+pub fn renewal(category: &str, declared: &[u32]) -> Value {
+    let mut v = selection_social_org();
+    v["kind"] = json!("renewal");
+    v["case_no"] = json!("GZ-2026-R-0001");
+    v["institution"]["category"] = json!(category);
+    if category != "social_org" {
+        v["institution"]["legal_form"] = Value::Null;
+    }
+    v["institution"]["valid_from"] = json!("2023-12-01");
+    v["institution"]["valid_to"] = json!("2026-11-30");
+    v["submitted_on"] = json!("2026-09-01");
+    v["materials"] = json!(["M11.1", "M11.2", "M11.3", "M11.4", "M11.5"]);
+    let codes = ["4-10-01-06", "4-10-01-05", "4-10-01-03"];
+    v["occupations"] = Value::Array(
+        declared
+            .iter()
+            .zip(codes)
+            .map(|(d, c)| {
+                json!({ "code": c, "name": "职业", "levels": [5, 4],
+                        "certificates_declared": d })
+            })
+            .collect(),
+    );
+    v
+}
+
+pub fn exit(kind: &str) -> Value {
+    let mut v = selection_social_org();
+    v["kind"] = json!("exit");
+    v["case_no"] = json!("GZ-2026-E-0001");
+    v["institution"]["valid_from"] = json!("2023-10-01");
+    v["institution"]["valid_to"] = json!("2026-09-30");
+    v["exit"] = json!({ "kind": kind, "requested_on": null, "intended_end": null,
+                        "trigger_on": null, "deadline": null });
+    v
+}
+
+pub fn eval_with(v: &Value, reference: &Reference, recorded: Option<&RecordedCounts>) -> Evaluation {
+    let (app, flags) = parse_application(&v.to_string(), &reference.divisions, ValidateOptions::default())
+        .unwrap_or_else(|e| panic!("test application is valid: {e}"));
+    let ctx = Context {
+        rules: &reference.rules,
+        calendar: &reference.calendar,
+        recorded,
+        flags: &flags,
+    };
+    evaluate(&app, &ctx).expect("evaluates")
+}
+
+pub fn eval(v: &Value) -> Evaluation {
+    eval_with(v, &reference(), None)
+}
+
+/// The result of item `id` (for `occ`, or the institution-level one when `None`).
+pub fn result(ev: &Evaluation, id: &str, occ: Option<&str>) -> ItemResult {
+    find(ev, id, occ).result
+}
+
+pub fn detail(ev: &Evaluation, id: &str, occ: Option<&str>) -> String {
+    find(ev, id, occ).detail.en.clone()
+}
+
+fn find<'a>(ev: &'a Evaluation, id: &str, occ: Option<&str>) -> &'a pingshen::domain::evaluate::ItemOutcome {
+    ev.items
+        .iter()
+        .find(|i| i.id == id && i.occupation.as_deref() == occ)
+        .unwrap_or_else(|| panic!("item {id} {occ:?} not in {:#?}", ev.items))
+}
+
+pub fn has_item(ev: &Evaluation, id: &str) -> bool {
+    ev.items.iter().any(|i| i.id == id)
+}
