@@ -118,7 +118,8 @@ fn readable_table_in_chinese_and_english() {
 fn bad_files_are_refused_with_file_and_field() {
     let env = Env::new();
     let base = common::selection_social_org();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &[&str])> = vec![
+    type Patch = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Patch, &[&str])> = vec![
         ("unknown-field", Box::new(|v| v["institution"]["nickname"] = json!("x")), &["institution", "unknown field `nickname`"]),
         ("unknown-top", Box::new(|v| v["extra"] = json!(1)), &["unknown field `extra`"]),
         ("credit-check", Box::new(|v| v["institution"]["credit_code"] = json!("52520102MA6DK7Q11D")), &["institution.credit_code", "check character", "expected 'C'"]),
