@@ -63,7 +63,10 @@ impl Reference {
             rules.unwrap_or_else(|| (RULES.to_string(), "built-in data/rules/guizhou.toml".into()));
         let rules = RuleSet::parse(&rules_text, &rules_origin).map_err(anyhow::Error::msg)?;
         let (cal_text, cal_origin) = calendar.unwrap_or_else(|| {
-            (CALENDAR.to_string(), "built-in data/cn-workday-calendar.toml".into())
+            (
+                CALENDAR.to_string(),
+                "built-in data/cn-workday-calendar.toml".into(),
+            )
         });
         let calendar = Calendar::parse(&cal_text, &cal_origin).map_err(anyhow::Error::msg)?;
         let divisions = Divisions::parse_csv(DIVISIONS)

@@ -6,5 +6,7 @@ pub mod assets;
 pub mod commands;
 pub mod domain;
 pub mod import;
+pub mod settings;
 pub mod store;
 pub mod text;
+pub mod ui;

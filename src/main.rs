@@ -7,12 +7,16 @@ use pingshen::assets::Reference;
 use pingshen::commands::{self, Lang};
 use pingshen::domain::validate::ValidateOptions;
 use pingshen::store::Store;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pingshen", version, about = "评审 — review desk for vocational skill level recognition institutions (Guizhou)")]
+#[command(
+    name = "pingshen",
+    version,
+    about = "评审 — review desk for vocational skill level recognition institutions (Guizhou)"
+)]
 struct Cli {
     /// SQLite database (default: $XDG_DATA_HOME/pingshen/pingshen.db)
     #[arg(long, global = true, value_name = "PATH")]
@@ -29,6 +33,9 @@ struct Cli {
     /// Accept a credit code whose check character is wrong (legacy codes), flagged for review
     #[arg(long, global = true)]
     accept_unverified_credit_code: bool,
+    /// Draw with ASCII only (for terminals that draw box-drawing characters two cells wide)
+    #[arg(long, global = true)]
+    ascii: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -48,6 +55,9 @@ enum Command {
     /// Statistics
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Reviewers: the OS accounts that may use pingshen, their role and region
+    #[command(subcommand)]
+    Reviewer(ReviewerCommand),
     /// Fill the database with a realistic, deterministic demo
     Demo {
         #[arg(long, default_value_t = 200)]
@@ -68,6 +78,21 @@ enum ImportCommand {
     },
     /// Certificate records: CSV or XLSX
     Certificates { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ReviewerCommand {
+    /// Add a reviewer, or change one's role or region (an admin; or the first user, as admin)
+    Add {
+        /// The reviewer's OS account on this server
+        account: String,
+        /// reviewer, approver or admin
+        #[arg(long, value_name = "reviewer|approver|admin")]
+        role: String,
+        /// Division code: 520000 the province, 520100 a prefecture, 520102 a county
+        #[arg(long, value_name = "CODE")]
+        region: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,7 +125,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<String> {
-    let lang = Lang::pick(cli.lang.as_deref());
+    let settings = pingshen::settings::Settings::load()?;
+    let lang = Lang::pick(cli.lang.as_deref().or(settings.lang.as_deref()));
     let reference = Reference::load(cli.rules.as_deref())?;
     let opts = ValidateOptions {
         accept_unverified_credit_code: cli.accept_unverified_credit_code,
@@ -136,6 +162,22 @@ fn run(cli: Cli) -> Result<String> {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             commands::stats::renewal(&store, &reference, as_of, json, lang)
         }
+        Some(Command::Reviewer(ReviewerCommand::Add {
+            account,
+            role,
+            region,
+        })) => {
+            let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let by = commands::os_account()?;
+            commands::reviewer::add(
+                &mut store,
+                &by,
+                &account,
+                &role,
+                &region,
+                &reference.divisions,
+            )
+        }
         Some(Command::Demo {
             institutions,
             certificates,
@@ -160,6 +202,10 @@ fn run(cli: Cli) -> Result<String> {
             if cli.demo && !path.exists() {
                 let mut store = Store::open(&path)?;
                 let account = commands::os_account()?;
+                eprintln!(
+                    "pingshen: creating the demo database {} ...",
+                    path.display()
+                );
                 commands::demo::run(
                     &mut store,
                     &account,
@@ -168,7 +214,30 @@ fn run(cli: Cli) -> Result<String> {
                 )?;
             }
             let store = Store::open(&path)?;
-            commands::demo::overview(&store, &path, lang)
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                // Scripts and pipes get the overview; the desk needs a terminal.
+                return commands::demo::overview(&store, &path, lang);
+            }
+            let account = commands::os_account()?;
+            let actor = pingshen::store::review::actor(&store.conn, &account)?;
+            let today = chrono::Local::now().date_naive();
+            let period_years = reference
+                .rules
+                .value("recognition_period_years", today)
+                .map_err(anyhow::Error::msg)? as u32;
+            pingshen::ui::run(
+                store,
+                actor,
+                reference,
+                pingshen::ui::app::Options {
+                    lang,
+                    ascii: cli.ascii || settings.ascii,
+                    no_color: std::env::var_os("NO_COLOR").is_some(),
+                    today,
+                    period_years,
+                },
+            )?;
+            Ok(String::new())
         }
     }
 }

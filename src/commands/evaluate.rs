@@ -179,7 +179,12 @@ pub fn table(app: &Application, ev: &Evaluation, reference: &Reference, lang: La
     }
     for d in &ev.deadlines {
         let text = if zh { &d.detail.zh } else { &d.detail.en };
-        out.push_str(&format!("{} {}: {}\n", if zh { "期限" } else { "Deadline" }, d.item, text));
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            if zh { "期限" } else { "Deadline" },
+            d.item,
+            text
+        ));
     }
     out
 }

@@ -60,11 +60,39 @@ pub fn applications(
 }
 
 pub fn certificates(
-    _store: &mut Store,
-    _account: &str,
-    _file: &std::path::Path,
+    store: &mut Store,
+    account: &str,
+    file: &std::path::Path,
     _reference: &Reference,
-    _opts: ValidateOptions,
+    opts: ValidateOptions,
 ) -> Result<String> {
-    bail!("import certificates: not written yet")
+    use crate::text::sanitize;
+    let r = crate::import::certificates::import(store, account, file, opts)?;
+    let mut out = format!(
+        "{}: {} row(s) read, {} certificate(s) added, {} duplicate(s) skipped (a number counts once), {} warning(s)\n",
+        sanitize(&r.file),
+        r.rows,
+        r.added,
+        r.duplicates,
+        r.warnings.count
+    );
+    if !r.duplicate_examples.is_empty() {
+        let more = if r.duplicates > r.duplicate_examples.len() as u64 {
+            ", …"
+        } else {
+            ""
+        };
+        let shown: Vec<String> = r.duplicate_examples.iter().map(|d| sanitize(d)).collect();
+        out.push_str(&format!("  duplicates: {}{more}\n", shown.join(", ")));
+    }
+    for w in &r.warnings.examples {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
+    if r.warnings.count > r.warnings.examples.len() as u64 {
+        out.push_str(&format!(
+            "  … and {} more warning(s)\n",
+            r.warnings.count - r.warnings.examples.len() as u64
+        ));
+    }
+    Ok(out)
 }

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod evaluate;
 pub mod import;
+pub mod reviewer;
 pub mod stats;
 
 use anyhow::{Context as _, Result};

@@ -27,9 +27,31 @@ pub fn renewal(
     let mut t = Table::new();
     t.load_preset(ASCII_BORDERS_ONLY_CONDENSED);
     t.set_header(if zh {
-        vec!["统一社会信用代码", "机构", "类别", "地区", "有效期", "剩余天数", "证书/门槛", "未达标职业", "续期申请", "结论"]
+        vec![
+            "统一社会信用代码",
+            "机构",
+            "类别",
+            "地区",
+            "有效期",
+            "剩余天数",
+            "证书/门槛",
+            "未达标职业",
+            "续期申请",
+            "结论",
+        ]
     } else {
-        vec!["credit code", "institution", "category", "region", "period", "days left", "certs/threshold", "occupations short", "renewal filed", "verdict"]
+        vec![
+            "credit code",
+            "institution",
+            "category",
+            "region",
+            "period",
+            "days left",
+            "certs/threshold",
+            "occupations short",
+            "renewal filed",
+            "verdict",
+        ]
     });
     for r in &rows {
         let short: Vec<String> = r
@@ -53,17 +75,47 @@ pub fn renewal(
             r.days_left.to_string(),
             format!("{}/{}", r.certificates, r.threshold),
             short.join(" "),
-            if r.renewal_on_file { if zh { "已提交" } else { "yes" } } else if zh { "未提交" } else { "no" }.to_string(),
-            if r.meets { if zh { "达标" } else { "meets" } } else if zh { "未达标" } else { "short" }.to_string(),
+            if r.renewal_on_file {
+                if zh {
+                    "已提交"
+                } else {
+                    "yes"
+                }
+            } else if zh {
+                "未提交"
+            } else {
+                "no"
+            }
+            .to_string(),
+            if r.meets {
+                if zh {
+                    "达标"
+                } else {
+                    "meets"
+                }
+            } else if zh {
+                "未达标"
+            } else {
+                "short"
+            }
+            .to_string(),
         ]);
     }
     let meets = rows.iter().filter(|r| r.meets).count();
     Ok(format!(
         "{t}\n{}\n",
         if zh {
-            format!("截至 {as_of}：{} 家机构，{meets} 家达标，{} 家未达标", rows.len(), rows.len() - meets)
+            format!(
+                "截至 {as_of}：{} 家机构，{meets} 家达标，{} 家未达标",
+                rows.len(),
+                rows.len() - meets
+            )
         } else {
-            format!("As of {as_of}: {} institutions, {meets} meet the threshold, {} short", rows.len(), rows.len() - meets)
+            format!(
+                "As of {as_of}: {} institutions, {meets} meet the threshold, {} short",
+                rows.len(),
+                rows.len() - meets
+            )
         }
     ))
 }

@@ -35,7 +35,10 @@ pub struct PeriodEnd {
 impl Calendar {
     pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
         let raw: BTreeMap<String, YearFile> = toml::from_str(text).map_err(|e| {
-            format!("{origin}: {}", e.to_string().lines().collect::<Vec<_>>().join(" "))
+            format!(
+                "{origin}: {}",
+                e.to_string().lines().collect::<Vec<_>>().join(" ")
+            )
         })?;
         let mut years = BTreeMap::new();
         for (key, y) in raw {

@@ -2,9 +2,7 @@
 //! (SPEC sections 3 and 4). Pure: the caller hands in the rules, the calendar and, for
 //! renewals, the certificate counts it found in the records.
 
-use super::application::{
-    Application, CaseKind, Exclusion, Occupation, Premises, Room,
-};
+use super::application::{Application, CaseKind, Exclusion, Occupation, Premises, Room};
 use super::calendar::Calendar;
 use super::rules::{Check, Item, RuleSet, Scope};
 use super::validate::Flags;
@@ -278,8 +276,7 @@ impl<'a> Eval<'a> {
         if app.exclusions.iter().any(|e| e.id() == item.id) {
             return item.kinds.contains(&app.kind);
         }
-        if !item.kinds.contains(&app.kind) || !item.categories.contains(&app.institution.category)
-        {
+        if !item.kinds.contains(&app.kind) || !item.categories.contains(&app.institution.category) {
             return false;
         }
         if !item.legal_forms.is_empty() {
@@ -531,12 +528,18 @@ impl<'a> Eval<'a> {
                             .unwrap_or(NaiveDate::MAX);
                         if end >= need {
                             Part::pass(
-                                format!("lease ends {end} >= {need} ({} years from submission)", num(years)),
+                                format!(
+                                    "lease ends {end} >= {need} ({} years from submission)",
+                                    num(years)
+                                ),
                                 format!("租赁至 {end} >= {need}（自申报之日起{}年）", num(years)),
                             )
                         } else {
                             Part::fail(
-                                format!("lease ends {end} < {need} ({} years from submission)", num(years)),
+                                format!(
+                                    "lease ends {end} < {need} ({} years from submission)",
+                                    num(years)
+                                ),
                                 format!("租赁至 {end} < {need}（自申报之日起{}年）", num(years)),
                             )
                         }
@@ -591,7 +594,12 @@ impl<'a> Eval<'a> {
                 out.push((
                     None,
                     all_of(vec![
-                        at_least("desk spacing cm", "桌椅间距（厘米）", f.desk_spacing_cm, min),
+                        at_least(
+                            "desk spacing cm",
+                            "桌椅间距（厘米）",
+                            f.desk_spacing_cm,
+                            min,
+                        ),
                         flag(
                             "exam room video surveillance",
                             "考场视频监控",
@@ -663,7 +671,10 @@ impl<'a> Eval<'a> {
                 let per = self.param("renewal_min_certificates_per_occupation")?;
                 out.push((None, all_of(vec![self.total_part(total)])));
                 for o in occs {
-                    out.push((Some(&o.code), all_of(vec![self.occupation_count_part(o, per)])));
+                    out.push((
+                        Some(&o.code),
+                        all_of(vec![self.occupation_count_part(o, per)]),
+                    ));
                 }
             }
             "M11.1" | "M11.2" | "M11.3" | "M11.4" | "M11.5" => {
@@ -712,7 +723,10 @@ impl<'a> Eval<'a> {
             // An auto+judge item cannot pass until its judged part is judged.
             if item.check == Check::AutoJudge && r == ItemResult::Pass {
                 r = ItemResult::Review;
-                t = Text::new(format!("{}；其余待评审员判断", t.zh), format!("{}; rest to be judged", t.en));
+                t = Text::new(
+                    format!("{}；其余待评审员判断", t.zh),
+                    format!("{}; rest to be judged", t.en),
+                );
             }
             self.push(id, occ, (r, t));
         }
@@ -733,7 +747,10 @@ impl<'a> Eval<'a> {
                 let rec = r.per_occupation.get(&o.code).copied().unwrap_or(0);
                 if u64::from(d) != rec {
                     let diff = rec as i64 - i64::from(d);
-                    en.push(format!("{} declared {d}, recorded {rec} ({diff:+})", o.code));
+                    en.push(format!(
+                        "{} declared {d}, recorded {rec} ({diff:+})",
+                        o.code
+                    ));
                     zh.push(format!("{} 申报 {d}，记录 {rec}（{diff:+}）", o.code));
                 }
             }
@@ -754,7 +771,10 @@ impl<'a> Eval<'a> {
     fn e13(&mut self, out: &mut Vec<(Option<&'a str>, (ItemResult, Text))>) -> Result<(), String> {
         let days = self.param("voluntary_exit_notice_days")?;
         let x = self.app.exit.as_ref();
-        let part = match (x.and_then(|x| x.requested_on), x.and_then(|x| x.intended_end)) {
+        let part = match (
+            x.and_then(|x| x.requested_on),
+            x.and_then(|x| x.intended_end),
+        ) {
             (Some(req), Some(end)) => {
                 self.deadlines.push(Deadline {
                     item: "E13".into(),
@@ -771,9 +791,15 @@ impl<'a> Eval<'a> {
                     format!("提前 {notice} 日（申请 {req}，终止 {end}）"),
                 );
                 if notice as f64 >= days {
-                    Part::pass(format!("{en} >= {}", num(days)), format!("{zh} >= {}", num(days)))
+                    Part::pass(
+                        format!("{en} >= {}", num(days)),
+                        format!("{zh} >= {}", num(days)),
+                    )
                 } else {
-                    Part::fail(format!("{en} < {}", num(days)), format!("{zh} < {}", num(days)))
+                    Part::fail(
+                        format!("{en} < {}", num(days)),
+                        format!("{zh} < {}", num(days)),
+                    )
                 }
             }
             (None, _) => Part::review("request date missing", "申请日期未填报"),

@@ -301,7 +301,13 @@ mod tests {
             .collect(),
         };
         assert_eq!(p.at(NaiveDate::from_ymd_opt(2019, 12, 31).unwrap()), None);
-        assert_eq!(p.at(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), Some(1000.0));
-        assert_eq!(p.at(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()), Some(1200.0));
+        assert_eq!(
+            p.at(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+            Some(1000.0)
+        );
+        assert_eq!(
+            p.at(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+            Some(1200.0)
+        );
     }
 }

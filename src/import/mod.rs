@@ -1,1 +1,2 @@
-
+//! Reading files from outside (certificate records) into checked domain values.
+pub mod certificates;

@@ -74,7 +74,12 @@ pub fn insert(
         "INSERT INTO case_occupations (case_id, code, name, levels) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for o in &app.occupations {
-        occ.execute(params![case_id, o.code, o.name, serde_json::to_string(&o.levels)?])?;
+        occ.execute(params![
+            case_id,
+            o.code,
+            o.name,
+            serde_json::to_string(&o.levels)?
+        ])?;
     }
     let mut item = conn.prepare_cached(
         "INSERT INTO checklist (case_id, item_id, occupation, seq, auto_result, detail_zh, detail_en)

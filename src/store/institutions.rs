@@ -138,7 +138,12 @@ pub fn add_occupations(conn: &Connection, id: i64, occs: &[Occupation]) -> Resul
          ON CONFLICT (institution_id, code) DO UPDATE SET levels = excluded.levels",
     )?;
     for o in occs {
-        st.execute(params![id, o.code, o.name, serde_json::to_string(&o.levels)?])?;
+        st.execute(params![
+            id,
+            o.code,
+            o.name,
+            serde_json::to_string(&o.levels)?
+        ])?;
     }
     Ok(())
 }

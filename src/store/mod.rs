@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cases;
 pub mod certificates;
 pub mod institutions;
+pub mod review;
 pub mod reviewers;
 pub mod stats;
 
@@ -17,6 +18,7 @@ use std::path::Path;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_core.sql"),
     include_str!("migrations/002_certificates.sql"),
+    include_str!("migrations/003_review.sql"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

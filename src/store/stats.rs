@@ -64,7 +64,11 @@ pub fn renewal(conn: &Connection, rules: &RuleSet, as_of: NaiveDate) -> Result<V
              GROUP BY i.id, c.occupation_code",
         )?;
         let rows = st.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (id, code, n) = row?;
@@ -77,7 +81,11 @@ pub fn renewal(conn: &Connection, rules: &RuleSet, as_of: NaiveDate) -> Result<V
             "SELECT institution_id, code, name FROM institution_occupations ORDER BY institution_id, code",
         )?;
         let rows = st.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         for row in rows {
             let (id, code, name) = row?;

@@ -94,9 +94,17 @@ pub fn exit(kind: &str) -> Value {
     v
 }
 
-pub fn eval_with(v: &Value, reference: &Reference, recorded: Option<&RecordedCounts>) -> Evaluation {
-    let (app, flags) = parse_application(&v.to_string(), &reference.divisions, ValidateOptions::default())
-        .unwrap_or_else(|e| panic!("test application is valid: {e}"));
+pub fn eval_with(
+    v: &Value,
+    reference: &Reference,
+    recorded: Option<&RecordedCounts>,
+) -> Evaluation {
+    let (app, flags) = parse_application(
+        &v.to_string(),
+        &reference.divisions,
+        ValidateOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("test application is valid: {e}"));
     let ctx = Context {
         rules: &reference.rules,
         calendar: &reference.calendar,
@@ -119,7 +127,11 @@ pub fn detail(ev: &Evaluation, id: &str, occ: Option<&str>) -> String {
     find(ev, id, occ).detail.en.clone()
 }
 
-fn find<'a>(ev: &'a Evaluation, id: &str, occ: Option<&str>) -> &'a pingshen::domain::evaluate::ItemOutcome {
+fn find<'a>(
+    ev: &'a Evaluation,
+    id: &str,
+    occ: Option<&str>,
+) -> &'a pingshen::domain::evaluate::ItemOutcome {
     ev.items
         .iter()
         .find(|i| i.id == id && i.occupation.as_deref() == occ)

@@ -1,0 +1,353 @@
+//! The case screen: institution facts, occupations and deadlines beside (or above, on a narrow
+//! terminal) the checklist grouped under its articles, and the selected item in full below.
+
+use super::app::{App, Line as CLine, Pane};
+use super::strings::word;
+use super::widgets::{cut, fit};
+use crate::commands::Lang;
+use crate::store::review::{ChecklistRow, Mark};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// 6 → 六, 16 → 十六.
+pub fn article_cn(n: u32) -> String {
+    const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..=9 => D[n as usize].to_string(),
+        10 => "十".to_string(),
+        11..=19 => format!("十{}", D[(n % 10) as usize]),
+        _ if n.is_multiple_of(10) => format!("{}十", D[(n / 10 % 10) as usize]),
+        _ => format!("{}十{}", D[(n / 10 % 10) as usize], D[(n % 10) as usize]),
+    }
+}
+
+fn mark_word(m: Mark) -> &'static str {
+    match m {
+        Mark::Pass => "pass",
+        Mark::Fail => "fail",
+        Mark::Supplement => "supplement",
+    }
+}
+
+/// The result a row shows: the reviewer's mark when there is one, else the automatic one.
+fn shown(row: &ChecklistRow) -> &'static str {
+    match row.mark {
+        Some(m) => mark_word(m),
+        None => row.auto_result.word(),
+    }
+}
+
+pub fn render(f: &mut Frame, app: &App, area: Rect) {
+    let Some(cv) = &app.case else { return };
+    let s = app.s;
+    let t = &app.theme;
+    let d = &cv.detail;
+    let app_inst = &d.application.institution;
+    let unresolved = d.checklist.iter().filter(|r| !r.resolved()).count();
+
+    let mut head = format!(
+        "{} {} · {} · {} · {} · {} {}",
+        s.case,
+        d.case_no,
+        crate::text::sanitize(&app_inst.name),
+        word(app.lang, &d.kind),
+        word(app.lang, &d.status),
+        s.outcome,
+        word(app.lang, &d.outcome),
+    );
+    if unresolved > 0 {
+        head.push_str(&format!(" · {unresolved} {}", s.unresolved_left));
+    }
+    f.render_widget(
+        Line::styled(cut(&head, area.width as usize, t.ellipsis()), t.title()),
+        Rect::new(area.x, area.y, area.width, 1),
+    );
+    let body = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(1),
+    );
+    let wide = body.width >= 110;
+    let (info, list) = if wide {
+        let iw = 42.min(body.width / 3);
+        (
+            Rect::new(body.x, body.y, iw, body.height),
+            Rect::new(body.x + iw, body.y, body.width - iw, body.height),
+        )
+    } else {
+        let ih = 6.min(body.height / 3);
+        (
+            Rect::new(body.x, body.y, body.width, ih),
+            Rect::new(body.x, body.y + ih, body.width, body.height - ih),
+        )
+    };
+    render_info(f, app, info, wide);
+    render_checklist(f, app, list);
+}
+
+fn info_lines(app: &App) -> Vec<Line<'static>> {
+    let Some(cv) = &app.case else { return vec![] };
+    let s = app.s;
+    let t = &app.theme;
+    let d = &cv.detail;
+    let inst = &d.application.institution;
+    let e = |x: &str| crate::text::sanitize(x);
+    let region = app
+        .reference
+        .divisions
+        .get(&inst.region)
+        .map(|r| r.name.clone())
+        .unwrap_or_else(|| inst.region.clone());
+    let category = serde_json::to_value(inst.category)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let legal = inst
+        .legal_form
+        .map(|l| format!(" · {}", word(app.lang, crate::domain::evaluate::legal_form_word(l))))
+        .unwrap_or_default();
+    let mut lines = vec![
+        Line::from(format!("{} {}", s.credit_code, inst.credit_code)),
+        Line::from(format!(
+            "{} · {} · {}",
+            word(app.lang, &category),
+            legal,
+            region
+        )),
+        Line::from(format!(
+            "{} {}",
+            s.legal_rep,
+            e(inst.legal_representative.as_deref().unwrap_or("-"))
+        )),
+        Line::from(format!(
+            "{} {} · {} {}",
+            s.submitted, d.application.submitted_on, s.rules_version, d.rules_version
+        )),
+    ];
+    if let (Some(a), Some(b)) = (inst.valid_from, inst.valid_to) {
+        lines.push(Line::from(format!(
+            "{} {a}..{b} ({})",
+            s.period,
+            word(app.lang, &d.institution_status)
+        )));
+    }
+    lines.push(Line::from(format!(
+        "{} {}",
+        s.assigned,
+        d.assigned_to.as_deref().unwrap_or(s.unassigned)
+    )));
+    lines.push(Line::styled(s.occupations.to_string(), t.header()));
+    for o in &d.application.occupations {
+        let levels: Vec<String> = o.levels.iter().map(|l| l.to_string()).collect();
+        lines.push(Line::from(format!(
+            " {} {} {} {}",
+            o.code,
+            e(&o.name),
+            s.levels,
+            levels.join("/")
+        )));
+    }
+    if !d.deadlines.is_empty() {
+        lines.push(Line::styled(s.deadlines.to_string(), t.header()));
+        for (item, due, zh, en) in &d.deadlines {
+            let text = if app.lang == Lang::Zh { zh } else { en };
+            lines.push(Line::from(format!(" {item} {due} {}", e(text))));
+        }
+    }
+    if let Some(p) = &d.proposal {
+        lines.push(Line::styled(s.proposal.to_string(), t.header()));
+        lines.push(Line::from(format!(
+            " {} · {} {}",
+            word(app.lang, &p.decision),
+            s.proposed_by,
+            d.proposed_by.as_deref().unwrap_or("-")
+        )));
+        if !p.occupations.is_empty() {
+            lines.push(Line::from(format!(" {}", p.occupations.join(" "))));
+        }
+        for r in p.reasons.lines() {
+            lines.push(Line::from(format!(" {}", e(r))));
+        }
+    }
+    if let Some(by) = &d.decided_by {
+        lines.push(Line::from(format!(
+            "{} {by} {}",
+            s.decided_by,
+            d.decided_at.as_deref().unwrap_or("")
+        )));
+    }
+    if let Some(n) = d.note.as_deref().filter(|n| !n.is_empty()) {
+        lines.push(Line::styled(s.case_note.to_string(), t.header()));
+        for l in n.lines() {
+            lines.push(Line::from(format!(" {}", e(l))));
+        }
+    }
+    lines
+}
+
+fn render_info(f: &mut Frame, app: &App, area: Rect, wide: bool) {
+    let Some(cv) = &app.case else { return };
+    let t = &app.theme;
+    let focused = cv.focus == Pane::Info;
+    let mut block = Block::default()
+        .borders(if wide {
+            Borders::RIGHT
+        } else {
+            Borders::BOTTOM
+        })
+        .border_set(t.border());
+    if focused {
+        block = block.title(Span::styled(app.s.facts, t.selected()));
+    }
+    let p = Paragraph::new(info_lines(app))
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((cv.info_scroll, 0));
+    f.render_widget(p, area);
+}
+
+fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
+    let Some(cv) = &app.case else { return };
+    let t = &app.theme;
+    let e = t.ellipsis();
+    let detail_h: u16 = 5;
+    let list_h = area.height.saturating_sub(detail_h) as usize;
+    let w = area.width as usize;
+    // Keep the selection in view; the window is computed here and not stored, so drawing
+    // stays a pure function of state.
+    let top = if cv.selected < list_h {
+        0
+    } else {
+        cv.selected + 1 - list_h
+    };
+    let top = top.min(cv.top.max(top));
+    for (i, line) in cv.lines.iter().skip(top).take(list_h).enumerate() {
+        let y = area.y + i as u16;
+        let selected = top + i == cv.selected && cv.focus == Pane::Checklist;
+        match line {
+            CLine::Article(n) => {
+                let title = match app.lang {
+                    Lang::Zh => format!("第{}条", article_cn(*n)),
+                    Lang::En => format!("Article {n}"),
+                };
+                f.render_widget(
+                    Line::styled(title, t.header()),
+                    Rect::new(area.x, y, area.width, 1),
+                );
+            }
+            CLine::Item(k) => {
+                let Some(row) = cv.detail.checklist.get(*k) else {
+                    continue;
+                };
+                let word_ = shown(row);
+                let manual = if row.mark.is_some() { "*" } else { " " };
+                let occ = row.occupation.as_deref().unwrap_or("");
+                let detail = if app.lang == Lang::Zh {
+                    &row.detail_zh
+                } else {
+                    &row.detail_en
+                };
+                let lead = format!(
+                    " {}{} {:<6} {:<10} ",
+                    t.result_mark(word_),
+                    manual,
+                    row.item_id,
+                    occ
+                );
+                let rest = w.saturating_sub(lead.len());
+                let text = fit(detail, rest, e);
+                let line = if selected {
+                    Line::styled(format!("{lead}{text}"), t.selected())
+                } else {
+                    Line::from(vec![
+                        Span::styled(lead, t.result_style(word_)),
+                        Span::raw(text),
+                    ])
+                };
+                f.render_widget(line, Rect::new(area.x, y, area.width, 1));
+            }
+        }
+    }
+    // The selected item in full.
+    let da = Rect::new(
+        area.x,
+        area.y + list_h as u16,
+        area.width,
+        detail_h.min(area.height),
+    );
+    if let Some(row) = app.selected_item() {
+        let item = app.reference.rules.item(&row.item_id);
+        let cite = item.map(|i| i.cite.as_str()).unwrap_or("");
+        let text = item
+            .map(|i| {
+                if app.lang == Lang::Zh {
+                    i.zh.as_str()
+                } else {
+                    i.en.as_str()
+                }
+            })
+            .unwrap_or("");
+        let s = app.s;
+        let detail = if app.lang == Lang::Zh {
+            &row.detail_zh
+        } else {
+            &row.detail_en
+        };
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} {} {} ",
+                        row.item_id,
+                        cite,
+                        row.occupation.as_deref().unwrap_or("")
+                    ),
+                    t.header(),
+                ),
+                Span::raw(text.to_string()),
+            ]),
+            Line::from(vec![
+                Span::raw(format!("{}: ", s.auto)),
+                Span::styled(
+                    word(app.lang, row.auto_result.word()).to_string(),
+                    t.result_style(row.auto_result.word()),
+                ),
+                Span::raw(format!("  {}", crate::text::sanitize(detail))),
+            ]),
+        ];
+        if let Some(m) = row.mark {
+            lines.push(Line::from(format!(
+                "{}: {} ({} {}){}",
+                s.mark,
+                word(app.lang, mark_word(m)),
+                row.marked_by.as_deref().unwrap_or(""),
+                row.marked_at.as_deref().unwrap_or(""),
+                row.override_reason
+                    .as_deref()
+                    .map(|r| format!("  {}: {}", s.override_reason, crate::text::sanitize(r)))
+                    .unwrap_or_default()
+            )));
+        }
+        if let Some(n) = row.note.as_deref().filter(|n| !n.is_empty()) {
+            lines.push(Line::from(format!(
+                "{}: {}",
+                s.note,
+                crate::text::sanitize(n).replace(['\n', '\r'], " ")
+            )));
+        }
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_set(t.border());
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: true })
+                .style(Style::default()),
+            da,
+        );
+    }
+}

@@ -1,0 +1,467 @@
+//! The keymap is data: one table of bindings, each with its screen, keys, action and a
+//! description in both languages. The help overlay and the key-hint bar are drawn from this
+//! table, so they cannot drift from what the keys do.
+
+use crate::commands::Lang;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Queue,
+    Case,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Quit,
+    Help,
+    Search,
+    NextTab,
+    PrevTab,
+    FilterKind,
+    FilterCategory,
+    FilterRegion,
+    FilterMine,
+    FilterUnassigned,
+    ClearFilters,
+    Sort,
+    Reload,
+    SwitchPane,
+    MarkPass,
+    MarkFail,
+    MarkSupplement,
+    ClearMark,
+    Note,
+    CaseNote,
+    NextUnresolved,
+    Article,
+    Propose,
+    Approve,
+    SendBack,
+    History,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn ch(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: false,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+const fn code(c: KeyCode) -> Key {
+    Key {
+        code: c,
+        ctrl: false,
+    }
+}
+
+pub struct Binding {
+    pub screens: &'static [Screen],
+    pub keys: &'static [Key],
+    /// How the keys are written in help and hints.
+    pub label: &'static str,
+    pub action: Action,
+    pub zh: &'static str,
+    pub en: &'static str,
+    /// Shown in the one-line hint bar (the frequent ones).
+    pub hint: bool,
+}
+
+use Screen::{Case as C, Queue as Q};
+
+pub static KEYMAP: &[Binding] = &[
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('j'), code(KeyCode::Down)],
+        label: "j/↓",
+        action: Action::Down,
+        zh: "下移",
+        en: "down",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('k'), code(KeyCode::Up)],
+        label: "k/↑",
+        action: Action::Up,
+        zh: "上移",
+        en: "up",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[code(KeyCode::PageDown), ctrl('f'), ctrl('d')],
+        label: "PgDn/^F",
+        action: Action::PageDown,
+        zh: "下一页",
+        en: "page down",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[code(KeyCode::PageUp), ctrl('b'), ctrl('u')],
+        label: "PgUp/^B",
+        action: Action::PageUp,
+        zh: "上一页",
+        en: "page up",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('g'), code(KeyCode::Home)],
+        label: "g/Home",
+        action: Action::Top,
+        zh: "到顶",
+        en: "top",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('G'), code(KeyCode::End)],
+        label: "G/End",
+        action: Action::Bottom,
+        zh: "到底",
+        en: "bottom",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[code(KeyCode::Enter), ch('l'), code(KeyCode::Right)],
+        label: "Enter",
+        action: Action::Open,
+        zh: "打开案件",
+        en: "open case",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::Search,
+        zh: "搜索（名称、拼音首字母、信用代码、案件号）",
+        en: "search (name, pinyin initials, credit code, case no.)",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch(']')],
+        label: "]",
+        action: Action::NextTab,
+        zh: "下一状态页",
+        en: "next status tab",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('[')],
+        label: "[",
+        action: Action::PrevTab,
+        zh: "上一状态页",
+        en: "previous status tab",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('t')],
+        label: "t",
+        action: Action::FilterKind,
+        zh: "按类型筛选（遴选/续期/退出）",
+        en: "filter by kind",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('c')],
+        label: "c",
+        action: Action::FilterCategory,
+        zh: "按机构类别筛选",
+        en: "filter by category",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('R')],
+        label: "R",
+        action: Action::FilterRegion,
+        zh: "按市州筛选",
+        en: "filter by prefecture",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('m')],
+        label: "m",
+        action: Action::FilterMine,
+        zh: "只看我承办的",
+        en: "mine only",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('U')],
+        label: "U",
+        action: Action::FilterUnassigned,
+        zh: "只看未分配的",
+        en: "unassigned only",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('x')],
+        label: "x",
+        action: Action::ClearFilters,
+        zh: "清除筛选和搜索",
+        en: "clear filters and search",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('o')],
+        label: "o",
+        action: Action::Sort,
+        zh: "切换排序",
+        en: "change sort order",
+        hint: false,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('r')],
+        label: "r",
+        action: Action::Reload,
+        zh: "重新载入",
+        en: "reload",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[code(KeyCode::Tab)],
+        label: "Tab",
+        action: Action::SwitchPane,
+        zh: "切换窗格",
+        en: "switch pane",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::MarkPass,
+        zh: "标记通过（改判自动结果需写理由）",
+        en: "mark pass (overriding an auto result needs a reason)",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('f')],
+        label: "f",
+        action: Action::MarkFail,
+        zh: "标记不通过",
+        en: "mark fail",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('s')],
+        label: "s",
+        action: Action::MarkSupplement,
+        zh: "标记需补正",
+        en: "mark needs supplement",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('z')],
+        label: "z",
+        action: Action::ClearMark,
+        zh: "撤销标记",
+        en: "clear mark",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('u'), ch(' ')],
+        label: "u/Space",
+        action: Action::NextUnresolved,
+        zh: "下一待审条目",
+        en: "next unresolved item",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('n')],
+        label: "n",
+        action: Action::Note,
+        zh: "条目备注",
+        en: "note on item",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('N')],
+        label: "N",
+        action: Action::CaseNote,
+        zh: "案件备注",
+        en: "note on case",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('a')],
+        label: "a",
+        action: Action::Article,
+        zh: "查看条文原文",
+        en: "article text",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('d')],
+        label: "d",
+        action: Action::Propose,
+        zh: "拟办决定",
+        en: "propose a decision",
+        hint: true,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('A')],
+        label: "A",
+        action: Action::Approve,
+        zh: "批准拟办决定（须另一评审员）",
+        en: "approve the proposal (another reviewer)",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('b')],
+        label: "b",
+        action: Action::SendBack,
+        zh: "退回拟办决定",
+        en: "send the proposal back",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[ch('h')],
+        label: "h",
+        action: Action::History,
+        zh: "案件记录（审计日志）",
+        en: "case history (audit log)",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[code(KeyCode::Esc), ch('q'), code(KeyCode::Left)],
+        label: "q/Esc",
+        action: Action::Back,
+        zh: "返回队列",
+        en: "back to queue",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('q'), ctrl('c')],
+        label: "q",
+        action: Action::Quit,
+        zh: "退出",
+        en: "quit",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q, C],
+        keys: &[ch('?'), code(KeyCode::F(1))],
+        label: "?",
+        action: Action::Help,
+        zh: "按键帮助",
+        en: "help",
+        hint: true,
+    },
+];
+
+impl Key {
+    fn matches(&self, ev: &KeyEvent) -> bool {
+        let ev_ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        self.code == ev.code && self.ctrl == ev_ctrl
+    }
+}
+
+/// The action a key press means on a screen.
+pub fn lookup(screen: Screen, ev: &KeyEvent) -> Option<Action> {
+    // Ctrl-C always quits, whatever the screen, so a reviewer is never stuck.
+    if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(Action::Quit);
+    }
+    KEYMAP
+        .iter()
+        .filter(|b| b.screens.contains(&screen))
+        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .map(|b| b.action)
+}
+
+pub fn bindings(screen: Screen) -> impl Iterator<Item = &'static Binding> {
+    KEYMAP.iter().filter(move |b| b.screens.contains(&screen))
+}
+
+pub fn describe(b: &Binding, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => b.zh,
+        Lang::En => b.en,
+    }
+}
+
+/// A short label for the hint bar: the first words of the description.
+pub fn hint_label(b: &Binding, lang: Lang) -> String {
+    let d = describe(b, lang);
+    let cut = d.find(['（', '(']).unwrap_or(d.len());
+    d[..cut].trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_is_bound_twice_on_a_screen() {
+        for screen in [Screen::Queue, Screen::Case] {
+            let mut seen = Vec::new();
+            for b in bindings(screen) {
+                for k in b.keys {
+                    let id = (format!("{:?}", k.code), k.ctrl);
+                    assert!(!seen.contains(&id), "{screen:?}: {id:?} bound twice");
+                    seen.push(id);
+                }
+            }
+        }
+    }
+
+    /// The README's key table is this table: a key added here and not there fails.
+    #[test]
+    fn readme_lists_every_binding() {
+        let readme = include_str!("../../README.md");
+        for b in KEYMAP {
+            let row = format!("| `{}` | {} | {} |", b.label, b.zh, b.en);
+            assert!(readme.contains(&row), "README lacks: {row}");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The terminal review desk (ratatui). A synchronous loop: wait for input, apply every event
+//! that is already waiting, then draw one frame — and only if something changed. Nothing
+//! redraws on a timer, so an idle desk sends nothing over the link.
+
+pub mod app;
+pub mod case;
+pub mod keymap;
+pub mod overlay;
+pub mod queue;
+pub mod search;
+pub mod strings;
+pub mod term;
+pub mod theme;
+pub mod widgets;
+
+use crate::assets::Reference;
+use crate::store::review::Actor;
+use crate::store::Store;
+use anyhow::Result;
+use app::App;
+use crossterm::event;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::{Frame, Terminal};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// How often the loop wakes without input, to notice signals and write due drafts. Waking
+/// draws nothing unless state changed.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Draws the whole screen from the app's state.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = widgets::cut(app.s.too_small, area.width as usize, "");
+        let y = area.height / 2;
+        f.render_widget(
+            Line::styled(msg, app.theme.error()),
+            Rect::new(0, y, area.width, 1.min(area.height)),
+        );
+        return;
+    }
+    let main = Rect::new(area.x, area.y, area.width, area.height - 2);
+    match app.screen {
+        keymap::Screen::Queue => queue::render(f, app, main),
+        keymap::Screen::Case => case::render(f, app, main),
+    }
+    overlay::message(
+        f,
+        app,
+        Rect::new(area.x, area.y + area.height - 2, area.width, 1),
+    );
+    overlay::hints(
+        f,
+        app,
+        Rect::new(area.x, area.y + area.height - 1, area.width, 1),
+    );
+    overlay::render(f, app, main);
+}
+
+/// Opens the desk. The terminal is restored however this returns.
+pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options) -> Result<()> {
+    term::install_panic_hook();
+    let signals = term::install_signal_flags()?;
+    let size = crossterm::terminal::size().unwrap_or((MIN_WIDTH, MIN_HEIGHT));
+    // Built before the alternate screen, so a start-up error prints to a normal terminal.
+    let mut app = App::new(store, actor, reference, opts, size)?;
+    term::enter()?;
+    let result = event_loop(&mut app, &signals);
+    // Whatever ended the loop, a note being typed is kept.
+    app.save_draft_now();
+    term::restore();
+    result
+}
+
+fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
+    let writer = term::FrameWriter::default();
+    let mut terminal = Terminal::new(CrosstermBackend::new(writer.clone()))?;
+    let mut stdout = std::io::stdout();
+    loop {
+        if app.dirty {
+            writer.begin_frame();
+            terminal.draw(|f| draw(f, app))?;
+            writer.commit(&mut stdout)?;
+            app.dirty = false;
+        }
+        if app.quit || term::signalled(signals) {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let wait = app
+            .draft_due
+            .map(|t| t.saturating_duration_since(now).min(TICK))
+            .unwrap_or(TICK);
+        if event::poll(wait)? {
+            app.handle_event(event::read()?);
+            // Apply everything already typed before drawing: a held-down key on a slow link
+            // gives one frame for the final state, not one per key.
+            while !app.quit && event::poll(Duration::ZERO)? {
+                app.handle_event(event::read()?);
+            }
+        }
+        if app.draft_due.is_some_and(|t| t <= Instant::now()) {
+            app.save_draft_now();
+        }
+    }
+}

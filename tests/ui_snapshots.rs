@@ -1,0 +1,246 @@
+//! Every screen of the review desk drawn through ratatui's TestBackend at 80x24 and 120x40,
+//! in Chinese and English, and in ASCII mode. Each snapshot records the text and, below it,
+//! where the reverse-video selection is, so focus is tested without colour.
+
+use chrono::NaiveDate;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use pingshen::assets::Reference;
+use pingshen::commands::{demo, Lang};
+use pingshen::store::{review, Store};
+use pingshen::ui::app::{App, Options};
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+const TODAY: (i32, u32, u32) = (2026, 11, 28);
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).unwrap()
+}
+
+/// A small deterministic demo database, built once and copied for each test.
+fn template() -> &'static std::path::Path {
+    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> = std::sync::OnceLock::new();
+    &TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("template.db");
+            let reference = Reference::builtin().unwrap();
+            let mut store = Store::open(&path).unwrap();
+            demo::run(
+                &mut store,
+                "tester",
+                &reference,
+                demo::Options { institutions: 40, certificates: 5000, seed: 2026, today: today() },
+            )
+            .unwrap();
+            // Fold the WAL into the main file so that copying the file copies everything.
+            store.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+            drop(store);
+            (dir, path)
+        })
+        .1
+}
+
+/// The desk opened on a copy of the demo as the provincial admin.
+fn app(dir: &std::path::Path, lang: Lang, ascii: bool, size: (u16, u16)) -> App {
+    let reference = Reference::builtin().unwrap();
+    let path = dir.join("ui.db");
+    if !path.exists() {
+        std::fs::copy(template(), &path).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let actor = review::actor(&store.conn, "tester").unwrap();
+    App::new(
+        store,
+        actor,
+        reference,
+        Options { lang, ascii, no_color: true, today: today(), period_years: 3 },
+        size,
+    )
+    .unwrap()
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle_event(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// The screen as text, then a map of reverse-video cells ('#'), timestamps masked.
+fn screen(app: &App, size: (u16, u16)) -> String {
+    let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
+    term.draw(|f| pingshen::ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut text = String::new();
+    let mut marks = String::new();
+    for y in 0..size.1 {
+        let mut line = String::new();
+        let mut mark = String::new();
+        let mut skip = 0;
+        for x in 0..size.0 {
+            let cell = &buf[(x, y)];
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = cell.symbol();
+            line.push_str(sym);
+            let w = unicode_width::UnicodeWidthStr::width(sym).max(1);
+            skip = w - 1;
+            let rev = cell.modifier.contains(Modifier::REVERSED);
+            mark.push_str(&(if rev { "#" } else { "." }).repeat(w));
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+        if mark.contains('#') {
+            marks.push_str(&format!("{y:>2} {}\n", mark.trim_end_matches('.')));
+        }
+    }
+    let ts = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z").unwrap();
+    let text = ts.replace_all(&text, "YYYY-MM-DDThh:mm:ssZ").into_owned();
+    format!("{text}-- reverse video --\n{marks}")
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+/// Runs `steps` from the queue and snapshots the result in every language, size and mode.
+fn each_variant(name: &str, steps: impl Fn(&mut App)) {
+    for (lang, tag) in [(Lang::Zh, "zh"), (Lang::En, "en")] {
+        for size in SIZES {
+            let dir = tempfile::tempdir().unwrap();
+            let mut a = app(dir.path(), lang, false, size);
+            steps(&mut a);
+            insta::assert_snapshot!(format!("{name}_{tag}_{}x{}", size.0, size.1), screen(&a, size));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, true, (80, 24));
+    steps(&mut a);
+    insta::assert_snapshot!(format!("{name}_ascii_80x24"), screen(&a, (80, 24)));
+}
+
+/// Opens the first case of the queue that is still new (all its items to review).
+fn open_new_case(a: &mut App) {
+    key(a, KeyCode::Char(']'));
+    key(a, KeyCode::Enter);
+}
+
+#[test]
+fn queue() {
+    each_variant("queue", |_| {});
+}
+
+#[test]
+fn queue_search() {
+    each_variant("queue_search", |a| {
+        key(a, KeyCode::Char('/'));
+        typed(a, "zy");
+    });
+}
+
+#[test]
+fn queue_filtered() {
+    each_variant("queue_filtered", |a| {
+        key(a, KeyCode::Char('t'));
+        key(a, KeyCode::Char('c'));
+        key(a, KeyCode::Char('c'));
+        key(a, KeyCode::Char('c'));
+    });
+}
+
+#[test]
+fn queue_help() {
+    each_variant("queue_help", |a| key(a, KeyCode::Char('?')));
+}
+
+#[test]
+fn case() {
+    each_variant("case", open_new_case);
+}
+
+#[test]
+fn case_marked() {
+    each_variant("case_marked", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('p'));
+        key(a, KeyCode::Char('s'));
+    });
+}
+
+#[test]
+fn case_help() {
+    each_variant("case_help", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('?'));
+    });
+}
+
+#[test]
+fn case_note_editor() {
+    each_variant("case_note_editor", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('n'));
+        typed(a, "现场核查：场地与申报一致");
+    });
+}
+
+#[test]
+fn case_article() {
+    each_variant("case_article", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('a'));
+    });
+}
+
+#[test]
+fn case_propose() {
+    each_variant("case_propose", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('d'));
+    });
+}
+
+#[test]
+fn case_history() {
+    each_variant("case_history", |a| {
+        open_new_case(a);
+        key(a, KeyCode::Char('p'));
+        key(a, KeyCode::Char('h'));
+    });
+}
+
+#[test]
+fn too_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app(dir.path(), Lang::Zh, false, (60, 20));
+    insta::assert_snapshot!("too_small_zh_60x20", screen(&a, (60, 20)));
+    let a = app(dir.path(), Lang::En, false, (79, 24));
+    insta::assert_snapshot!("too_small_en_79x24", screen(&a, (79, 24)));
+}
+
+#[test]
+fn typing_a_note_saves_a_draft_and_ctrl_s_saves_the_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_new_case(&mut a);
+    key(&mut a, KeyCode::Char('n'));
+    typed(&mut a, "草稿内容");
+    a.save_draft_now();
+    let case_id = a.case.as_ref().unwrap().detail.id;
+    let drafts = review::drafts_for_case(&a.store.conn, "tester", case_id).unwrap();
+    assert_eq!(drafts.len(), 1, "the draft is in the database before saving");
+    ctrl(&mut a, 's');
+    assert!(a.overlay.is_none(), "{:?}", a.message);
+    let item = a.case.as_ref().unwrap().detail.checklist.iter().find(|r| r.note.is_some()).cloned();
+    assert_eq!(item.and_then(|r| r.note).as_deref(), Some("草稿内容"));
+    assert!(review::drafts_for_case(&a.store.conn, "tester", case_id).unwrap().is_empty());
+}
