@@ -12,7 +12,9 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
@@ -58,21 +60,48 @@ fn evaluate_json_is_the_contract() {
     let out = env.run(&["evaluate", s(&f), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let keys: Vec<&str> = got.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["case_no", "outcome", "items", "granted_occupations", "deadlines"]);
+    let keys: Vec<&str> = got
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "case_no",
+            "outcome",
+            "items",
+            "granted_occupations",
+            "deadlines"
+        ]
+    );
     assert_eq!(got["case_no"], "GZ-2026-S-0001");
     assert_eq!(got["outcome"], "ineligible");
     assert_eq!(got["granted_occupations"], json!([]));
     assert_eq!(got["deadlines"], json!([]));
-    let a63 = got["items"].as_array().unwrap().iter().find(|i| i["id"] == "A6.3").unwrap();
+    let a63 = got["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "A6.3")
+        .unwrap();
     assert_eq!(
         a63,
         &json!({ "id": "A6.3", "occupation": "4-10-01-06", "result": "fail",
                  "detail": "training volume 850 < 1000" })
     );
     for item in got["items"].as_array().unwrap() {
-        let k: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
-        assert!(k == ["id", "result", "detail"] || k == ["id", "occupation", "result", "detail"], "{k:?}");
+        let k: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert!(
+            k == ["id", "result", "detail"] || k == ["id", "occupation", "result", "detail"],
+            "{k:?}"
+        );
         assert!(["pass", "fail", "review", "n/a"].contains(&item["result"].as_str().unwrap()));
     }
 }
@@ -86,7 +115,10 @@ fn evaluate_exit_lists_deadlines() {
     let out = env.run(&["evaluate", "--json", s(&f)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(got["deadlines"], json!([{ "item": "E14", "due": "2026-10-08" }]));
+    assert_eq!(
+        got["deadlines"],
+        json!([{ "item": "E14", "due": "2026-10-08" }])
+    );
 }
 
 #[test]
@@ -96,7 +128,12 @@ fn db_is_global_before_or_after_the_subcommand() {
     let db = env.path("x.db");
     let a = env.run(&["--db", s(&db), "evaluate", s(&f), "--json"]);
     let b = env.run(&["evaluate", s(&f), "--json", "--db", s(&db)]);
-    assert!(a.status.success() && b.status.success(), "{}{}", stderr(&a), stderr(&b));
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}{}",
+        stderr(&a),
+        stderr(&b)
+    );
     assert_eq!(a.stdout, b.stdout);
 }
 
@@ -107,10 +144,16 @@ fn readable_table_in_chinese_and_english() {
     let zh = env.run(&["evaluate", s(&f)]);
     assert!(zh.status.success());
     let t = stdout(&zh);
-    assert!(t.contains("第六条（三）") && t.contains("结论：待评审") && t.contains("规则版本"), "{t}");
+    assert!(
+        t.contains("第六条（三）") && t.contains("结论：待评审") && t.contains("规则版本"),
+        "{t}"
+    );
     let en = env.run(&["evaluate", s(&f), "--lang", "en"]);
     let t = stdout(&en);
-    assert!(t.contains("Outcome: needs_review") && t.contains("training volume 1200 >= 1000"), "{t}");
+    assert!(
+        t.contains("Outcome: needs_review") && t.contains("training volume 1200 >= 1000"),
+        "{t}"
+    );
 }
 
 /// Each bad file: exit non-zero, one line on stderr naming the file, the field and the problem.
@@ -120,25 +163,101 @@ fn bad_files_are_refused_with_file_and_field() {
     let base = common::selection_social_org();
     type Patch = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Patch, &[&str])> = vec![
-        ("unknown-field", Box::new(|v| v["institution"]["nickname"] = json!("x")), &["institution", "unknown field `nickname`"]),
-        ("unknown-top", Box::new(|v| v["extra"] = json!(1)), &["unknown field `extra`"]),
-        ("credit-check", Box::new(|v| v["institution"]["credit_code"] = json!("52520102MA6DK7Q11D")), &["institution.credit_code", "check character", "expected 'C'"]),
-        ("credit-org-check", Box::new(|v| v["institution"]["credit_code"] = json!("52520102MA6DK7Q21C")), &["institution.credit_code", "organisation-code"]),
-        ("credit-length", Box::new(|v| v["institution"]["credit_code"] = json!("5252010")), &["institution.credit_code", "18 characters"]),
-        ("region", Box::new(|v| v["institution"]["region"] = json!("110101")), &["institution.region", "110101"]),
-        ("region-unknown", Box::new(|v| v["institution"]["region"] = json!("520199")), &["institution.region"]),
-        ("date", Box::new(|v| v["submitted_on"] = json!("2026-02-30")), &["submitted_on"]),
-        ("lease-date", Box::new(|v| v["facts"]["lease_end"] = json!("2029-13-01")), &["facts.lease_end"]),
-        ("level", Box::new(|v| v["occupations"][0]["levels"] = json!([5, 6])), &["occupations[0].levels[1]", "1 to 5"]),
-        ("level-zero", Box::new(|v| v["occupations"][0]["levels"] = json!([0])), &["occupations[0].levels[0]"]),
-        ("occupation-code", Box::new(|v| v["occupations"][0]["code"] = json!("4-10-1-06")), &["occupations[0].code", "D-DD-DD-DD"]),
-        ("count-fraction", Box::new(|v| v["occupations"][0]["training_volume"] = json!(999.5)), &["occupations[0].training_volume"]),
-        ("count-negative", Box::new(|v| v["facts"]["full_time_staff"] = json!(-1)), &["facts.full_time_staff"]),
-        ("category", Box::new(|v| v["institution"]["category"] = json!("company")), &["institution.category", "company"]),
-        ("format", Box::new(|v| v["format"] = json!("pingshen.application/2")), &["format"]),
-        ("exit-missing", Box::new(|v| v["kind"] = json!("exit")), &["exit", "required"]),
-        ("exclusion-id", Box::new(|v| v["exclusions"] = json!(["A7.9"])), &["exclusions[0]", "A7.9"]),
-        ("no-occupations", Box::new(|v| v["occupations"] = json!([])), &["occupations", "empty"]),
+        (
+            "unknown-field",
+            Box::new(|v| v["institution"]["nickname"] = json!("x")),
+            &["institution", "unknown field `nickname`"],
+        ),
+        (
+            "unknown-top",
+            Box::new(|v| v["extra"] = json!(1)),
+            &["unknown field `extra`"],
+        ),
+        (
+            "credit-check",
+            Box::new(|v| v["institution"]["credit_code"] = json!("52520102MA6DK7Q11D")),
+            &["institution.credit_code", "check character", "expected 'C'"],
+        ),
+        (
+            "credit-org-check",
+            Box::new(|v| v["institution"]["credit_code"] = json!("52520102MA6DK7Q21C")),
+            &["institution.credit_code", "organisation-code"],
+        ),
+        (
+            "credit-length",
+            Box::new(|v| v["institution"]["credit_code"] = json!("5252010")),
+            &["institution.credit_code", "18 characters"],
+        ),
+        (
+            "region",
+            Box::new(|v| v["institution"]["region"] = json!("110101")),
+            &["institution.region", "110101"],
+        ),
+        (
+            "region-unknown",
+            Box::new(|v| v["institution"]["region"] = json!("520199")),
+            &["institution.region"],
+        ),
+        (
+            "date",
+            Box::new(|v| v["submitted_on"] = json!("2026-02-30")),
+            &["submitted_on"],
+        ),
+        (
+            "lease-date",
+            Box::new(|v| v["facts"]["lease_end"] = json!("2029-13-01")),
+            &["facts.lease_end"],
+        ),
+        (
+            "level",
+            Box::new(|v| v["occupations"][0]["levels"] = json!([5, 6])),
+            &["occupations[0].levels[1]", "1 to 5"],
+        ),
+        (
+            "level-zero",
+            Box::new(|v| v["occupations"][0]["levels"] = json!([0])),
+            &["occupations[0].levels[0]"],
+        ),
+        (
+            "occupation-code",
+            Box::new(|v| v["occupations"][0]["code"] = json!("4-10-1-06")),
+            &["occupations[0].code", "D-DD-DD-DD"],
+        ),
+        (
+            "count-fraction",
+            Box::new(|v| v["occupations"][0]["training_volume"] = json!(999.5)),
+            &["occupations[0].training_volume"],
+        ),
+        (
+            "count-negative",
+            Box::new(|v| v["facts"]["full_time_staff"] = json!(-1)),
+            &["facts.full_time_staff"],
+        ),
+        (
+            "category",
+            Box::new(|v| v["institution"]["category"] = json!("company")),
+            &["institution.category", "company"],
+        ),
+        (
+            "format",
+            Box::new(|v| v["format"] = json!("pingshen.application/2")),
+            &["format"],
+        ),
+        (
+            "exit-missing",
+            Box::new(|v| v["kind"] = json!("exit")),
+            &["exit", "required"],
+        ),
+        (
+            "exclusion-id",
+            Box::new(|v| v["exclusions"] = json!(["A7.9"])),
+            &["exclusions[0]", "A7.9"],
+        ),
+        (
+            "no-occupations",
+            Box::new(|v| v["occupations"] = json!([])),
+            &["occupations", "empty"],
+        ),
     ];
     for (name, patch, wants) in cases {
         let mut v = base.clone();
@@ -149,7 +268,10 @@ fn bad_files_are_refused_with_file_and_field() {
         assert!(out.stdout.is_empty(), "{name} printed a result");
         let err = stderr(&out);
         assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
-        assert!(err.contains(&format!("{name}.json")), "{name}: names the file: {err}");
+        assert!(
+            err.contains(&format!("{name}.json")),
+            "{name}: names the file: {err}"
+        );
         for w in wants {
             assert!(err.contains(w), "{name}: wants '{w}' in: {err}");
         }
@@ -163,7 +285,11 @@ fn not_json_and_missing_file() {
     std::fs::write(&p, "{ \"format\": ").unwrap();
     let out = env.run(&["evaluate", s(&p), "--json"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("broken.json") && stderr(&out).contains("line 1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.json") && stderr(&out).contains("line 1"),
+        "{}",
+        stderr(&out)
+    );
     let out = env.run(&["evaluate", s(&env.path("nope.json")), "--json"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nope.json"));
@@ -176,10 +302,20 @@ fn legacy_credit_code_accepted_only_by_option_and_flagged() {
     v["institution"]["credit_code"] = json!("52520102MA6DK7Q11D");
     let f = env.write("legacy.json", &v);
     assert!(!env.run(&["evaluate", s(&f), "--json"]).status.success());
-    let out = env.run(&["evaluate", s(&f), "--json", "--accept-unverified-credit-code"]);
+    let out = env.run(&[
+        "evaluate",
+        s(&f),
+        "--json",
+        "--accept-unverified-credit-code",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let flag = got["items"].as_array().unwrap().iter().find(|i| i["id"] == "credit_code").unwrap();
+    let flag = got["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "credit_code")
+        .unwrap();
     assert_eq!(flag["result"], "review");
     assert_eq!(got["outcome"], "needs_review");
 }
@@ -188,15 +324,28 @@ fn legacy_credit_code_accepted_only_by_option_and_flagged() {
 fn rules_override_by_flag_and_by_config_dir() {
     let env = Env::new();
     let f = env.write("app.json", &common::selection_social_org()); // volume 1200
-    let higher = pingshen::assets::RULES.replace("values = { \"2020-01-01\" = 1000 }", "values = { \"2020-01-01\" = 1300 }");
+    let higher = pingshen::assets::RULES.replace(
+        "values = { \"2020-01-01\" = 1000 }",
+        "values = { \"2020-01-01\" = 1300 }",
+    );
     let rules = env.path("rules.toml");
     std::fs::write(&rules, &higher).unwrap();
     let a63 = |out: &Output| {
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(out)));
-        v["items"].as_array().unwrap().iter().find(|i| i["id"] == "A6.3").unwrap()["result"].clone()
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(out)));
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == "A6.3")
+            .unwrap()["result"]
+            .clone()
     };
     assert_eq!(a63(&env.run(&["evaluate", s(&f), "--json"])), "pass");
-    assert_eq!(a63(&env.run(&["evaluate", s(&f), "--json", "--rules", s(&rules)])), "fail");
+    assert_eq!(
+        a63(&env.run(&["evaluate", s(&f), "--json", "--rules", s(&rules)])),
+        "fail"
+    );
     std::fs::create_dir_all(env.path("config/pingshen")).unwrap();
     std::fs::write(env.path("config/pingshen/rules.toml"), &higher).unwrap();
     assert_eq!(a63(&env.run(&["evaluate", s(&f), "--json"])), "fail");
@@ -219,26 +368,56 @@ fn import_applications_is_all_or_nothing() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("bad.json") && stderr(&out).contains("institution.region"));
     let store = pingshen::store::Store::open(&db).unwrap();
-    let n: i64 = store.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).unwrap();
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0, "nothing written");
 
     let renewal = env.write("renewal.json", &common::renewal("school", &[300]));
-    let out = env.run(&["--db", s(&db), "import", "applications", s(&good), s(&renewal)]);
+    let out = env.run(&[
+        "--db",
+        s(&db),
+        "import",
+        "applications",
+        s(&good),
+        s(&renewal),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("GZ-2026-S-0001") && stdout(&out).contains("GZ-2026-R-0001"));
-    let n: i64 = store.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0)).unwrap();
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 2);
-    let rules: String = store.conn.query_row("SELECT rules_version FROM cases LIMIT 1", [], |r| r.get(0)).unwrap();
+    let rules: String = store
+        .conn
+        .query_row("SELECT rules_version FROM cases LIMIT 1", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(rules, "gz-rsks-jgzl@2025.1");
-    let audited: i64 = store.conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'case.import'", [], |r| r.get(0)).unwrap();
+    let audited: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'case.import'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(audited, 2);
-    let items: i64 = store.conn.query_row("SELECT count(*) FROM checklist", [], |r| r.get(0)).unwrap();
+    let items: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM checklist", [], |r| r.get(0))
+        .unwrap();
     assert!(items > 20);
 
     // The same case again is refused, and nothing else is written either.
     let out = env.run(&["--db", s(&db), "import", "applications", s(&good)]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("already in the database"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already in the database"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -249,6 +428,16 @@ fn default_database_is_private_under_xdg_data() {
     assert!(out.status.success(), "{}", stderr(&out));
     let db = env.path("data/pingshen/pingshen.db");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(std::fs::metadata(db.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(db.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
 }

@@ -9,7 +9,11 @@ fn d(s: &str) -> NaiveDate {
 }
 
 fn due(trigger: &str, days: u64) -> String {
-    common::reference().calendar.period_end(d(trigger), days).due.to_string()
+    common::reference()
+        .calendar
+        .period_end(d(trigger), days)
+        .due
+        .to_string()
 }
 
 #[test]

@@ -9,9 +9,15 @@ fn empty_file_reaches_latest() {
     let path = dir.path().join("new.db");
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
-    let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = store.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    let fk: i64 = store
+        .conn
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
     use std::os::unix::fs::PermissionsExt;
     let perm = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
@@ -26,11 +32,17 @@ fn every_earlier_version_reaches_latest() {
         {
             let mut conn = store::connect(&path).unwrap();
             store::migrations().to_version(&mut conn, v).unwrap();
-            let at: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            let at: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
             assert_eq!(at as usize, v);
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len(), "from version {v}");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            MIGRATIONS.len(),
+            "from version {v}"
+        );
     }
 }
 
@@ -55,7 +67,10 @@ fn audit_log_cannot_be_edited() {
         },
     )
     .unwrap();
-    let e = store.conn.execute("UPDATE audit_log SET account = 'mallory'", []).unwrap_err();
+    let e = store
+        .conn
+        .execute("UPDATE audit_log SET account = 'mallory'", [])
+        .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
     let e = store.conn.execute("DELETE FROM audit_log", []).unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");

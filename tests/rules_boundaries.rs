@@ -25,7 +25,11 @@ fn base_application_passes_every_auto_item() {
 
 #[test]
 fn a6_3_training_volume_999_fails_1000_passes() {
-    let v = |n: u32| with(selection_social_org(), |v| v["occupations"][0]["training_volume"] = json!(n));
+    let v = |n: u32| {
+        with(selection_social_org(), |v| {
+            v["occupations"][0]["training_volume"] = json!(n)
+        })
+    };
     let ev = eval(&v(999));
     assert_eq!(result(&ev, "A6.3", OCC), Fail);
     assert_eq!(detail(&ev, "A6.3", OCC), "training volume 999 < 1000");
@@ -36,7 +40,11 @@ fn a6_3_training_volume_999_fails_1000_passes() {
 
 #[test]
 fn a6_3_training_years_1_fails_2_passes() {
-    let v = |n: u32| with(selection_social_org(), |v| v["facts"]["training_years"] = json!(n));
+    let v = |n: u32| {
+        with(selection_social_org(), |v| {
+            v["facts"]["training_years"] = json!(n)
+        })
+    };
     assert_eq!(result(&eval(&v(1)), "A6.3", OCC), Fail);
     assert_eq!(result(&eval(&v(2)), "A6.3", OCC), Pass);
 }
@@ -70,7 +78,14 @@ fn a6_3_guizhou_featured_needs_200_and_no_years() {
 #[test]
 fn a6_4_all_seven_rules_needed() {
     let ev = eval(&with(selection_social_org(), |v| {
-        v["facts"]["management_rules"] = json!(["exam_affairs", "personnel", "finance", "archives", "question_bank", "certificates"]);
+        v["facts"]["management_rules"] = json!([
+            "exam_affairs",
+            "personnel",
+            "finance",
+            "archives",
+            "question_bank",
+            "certificates"
+        ]);
     }));
     assert_eq!(result(&ev, "A6.4", None), Fail);
     assert!(detail(&ev, "A6.4", None).contains("discipline"));
@@ -80,17 +95,29 @@ fn a6_4_all_seven_rules_needed() {
 
 #[test]
 fn a6_5_full_time_staff_2_fails_3_passes() {
-    let v = |n: u32| with(selection_social_org(), |v| v["facts"]["full_time_staff"] = json!(n));
+    let v = |n: u32| {
+        with(selection_social_org(), |v| {
+            v["facts"]["full_time_staff"] = json!(n)
+        })
+    };
     assert_eq!(result(&eval(&v(2)), "A6.5", None), Fail);
     assert_eq!(result(&eval(&v(3)), "A6.5", None), Pass);
 }
 
 #[test]
 fn a6_6_supervisors_and_examiners_per_occupation() {
-    let v = |s: u32| with(selection_social_org(), |v| v["facts"]["quality_supervisors"] = json!(s));
+    let v = |s: u32| {
+        with(selection_social_org(), |v| {
+            v["facts"]["quality_supervisors"] = json!(s)
+        })
+    };
     assert_eq!(result(&eval(&v(2)), "A6.6", None), Fail);
     assert_eq!(result(&eval(&v(3)), "A6.6", None), Pass);
-    let e = |n: u32| with(selection_social_org(), |v| v["occupations"][0]["examiners"] = json!(n));
+    let e = |n: u32| {
+        with(selection_social_org(), |v| {
+            v["occupations"][0]["examiners"] = json!(n)
+        })
+    };
     assert_eq!(result(&eval(&e(3)), "A6.6", OCC), Fail);
     assert_eq!(result(&eval(&e(4)), "A6.6", OCC), Pass);
 }
@@ -98,7 +125,11 @@ fn a6_6_supervisors_and_examiners_per_occupation() {
 #[test]
 fn a6_7a_lease_one_day_short_fails() {
     // Submitted 2026-03-02: the lease must run to 2029-03-02 at least.
-    let v = |d: &str| with(selection_social_org(), |v| v["facts"]["lease_end"] = json!(d));
+    let v = |d: &str| {
+        with(selection_social_org(), |v| {
+            v["facts"]["lease_end"] = json!(d)
+        })
+    };
     let ev = eval(&v("2029-03-01"));
     assert_eq!(result(&ev, "A6.7a", None), Fail);
     assert!(detail(&ev, "A6.7a", None).contains("2029-03-01 < 2029-03-02"));
@@ -108,13 +139,19 @@ fn a6_7a_lease_one_day_short_fails() {
         v["facts"]["lease_end"] = Value::Null;
     });
     assert_eq!(result(&eval(&owned), "A6.7a", None), Pass);
-    let no_end = with(selection_social_org(), |v| v["facts"]["lease_end"] = Value::Null);
+    let no_end = with(selection_social_org(), |v| {
+        v["facts"]["lease_end"] = Value::Null
+    });
     assert_eq!(result(&eval(&no_end), "A6.7a", None), Review);
 }
 
 #[test]
 fn a6_7b_office_area_99_5_fails_100_is_for_review() {
-    let v = |a: f64| with(selection_social_org(), |v| v["facts"]["office_area_m2"] = json!(a));
+    let v = |a: f64| {
+        with(selection_social_org(), |v| {
+            v["facts"]["office_area_m2"] = json!(a)
+        })
+    };
     let ev = eval(&v(99.5));
     assert_eq!(result(&ev, "A6.7b", None), Fail);
     assert_eq!(detail(&ev, "A6.7b", None), "office area m2 99.5 < 100");
@@ -142,22 +179,33 @@ fn a6_7d_two_rooms_or_sixty_seats() {
     assert_eq!(result(&eval(&v(json!(1), json!(59))), "A6.7d", None), Fail);
     assert_eq!(result(&eval(&v(json!(1), json!(60))), "A6.7d", None), Pass);
     assert_eq!(result(&eval(&v(json!(2), json!(0))), "A6.7d", None), Pass);
-    assert_eq!(result(&eval(&v(Value::Null, json!(59))), "A6.7d", None), Review);
+    assert_eq!(
+        result(&eval(&v(Value::Null, json!(59))), "A6.7d", None),
+        Review
+    );
 }
 
 #[test]
 fn a6_7e_desks_79_fail_80_pass_and_video_needed() {
-    let v = |cm: f64| with(selection_social_org(), |v| v["facts"]["desk_spacing_cm"] = json!(cm));
+    let v = |cm: f64| {
+        with(selection_social_org(), |v| {
+            v["facts"]["desk_spacing_cm"] = json!(cm)
+        })
+    };
     assert_eq!(result(&eval(&v(79.0)), "A6.7e", None), Fail);
     assert_eq!(result(&eval(&v(79.9)), "A6.7e", None), Fail);
     assert_eq!(result(&eval(&v(80.0)), "A6.7e", None), Pass);
-    let no_video = with(selection_social_org(), |v| v["facts"]["exam_video_surveillance"] = json!(false));
+    let no_video = with(selection_social_org(), |v| {
+        v["facts"]["exam_video_surveillance"] = json!(false)
+    });
     assert_eq!(result(&eval(&no_video), "A6.7e", None), Fail);
 }
 
 #[test]
 fn a6_7f_practical_video_coverage() {
-    let v = with(selection_social_org(), |v| v["facts"]["practical_video_full_coverage"] = json!(false));
+    let v = with(selection_social_org(), |v| {
+        v["facts"]["practical_video_full_coverage"] = json!(false)
+    });
     assert_eq!(result(&eval(&v), "A6.7f", None), Fail);
 }
 
@@ -169,7 +217,9 @@ fn missing_figures_are_review_never_pass() {
         v["occupations"][0]["examiners"] = Value::Null;
     });
     let ev = eval(&v);
-    for id in ["A6.4", "A6.5", "A6.6", "A6.7a", "A6.7b", "A6.7c", "A6.7d", "A6.7e", "A6.7f"] {
+    for id in [
+        "A6.4", "A6.5", "A6.6", "A6.7a", "A6.7b", "A6.7c", "A6.7d", "A6.7e", "A6.7f",
+    ] {
         assert_eq!(result(&ev, id, None), Review, "{id}");
     }
     assert_eq!(result(&ev, "A6.3", OCC), Review);
@@ -181,7 +231,10 @@ fn missing_figures_are_review_never_pass() {
 fn partial_grant_when_one_occupation_fails() {
     let v = with(selection_social_org(), |v| {
         v["occupations"][0]["training_volume"] = json!(999);
-        v["occupations"].as_array_mut().unwrap().push(second_occupation());
+        v["occupations"]
+            .as_array_mut()
+            .unwrap()
+            .push(second_occupation());
     });
     let ev = eval(&v);
     assert_eq!(result(&ev, "A6.3", OCC), Fail);
@@ -192,7 +245,9 @@ fn partial_grant_when_one_occupation_fails() {
 
 #[test]
 fn institution_item_failing_makes_ineligible() {
-    let v = with(selection_social_org(), |v| v["facts"]["full_time_staff"] = json!(2));
+    let v = with(selection_social_org(), |v| {
+        v["facts"]["full_time_staff"] = json!(2)
+    });
     let ev = eval(&v);
     assert_eq!(ev.outcome, Outcome::Ineligible);
     assert!(ev.granted_occupations.is_empty());
@@ -221,14 +276,23 @@ fn each_exclusion_makes_excluded() {
 
 #[test]
 fn a7_1_from_category_and_legal_form() {
-    let v = |lf: &str| with(selection_social_org(), |v| v["institution"]["legal_form"] = json!(lf));
+    let v = |lf: &str| {
+        with(selection_social_org(), |v| {
+            v["institution"]["legal_form"] = json!(lf)
+        })
+    };
     let gov = eval(&v("government_body"));
     assert_eq!(result(&gov, "A7.1", None), Fail);
     assert_eq!(gov.outcome, Outcome::Excluded);
-    assert_eq!(result(&eval(&v("public_institution")), "A7.1", None), Review);
+    assert_eq!(
+        result(&eval(&v("public_institution")), "A7.1", None),
+        Review
+    );
     assert_eq!(result(&eval(&v("social_group")), "A7.1", None), Review);
     assert_eq!(result(&eval(&v("enterprise")), "A7.1", None), Pass);
-    let none = with(selection_social_org(), |v| v["institution"]["legal_form"] = Value::Null);
+    let none = with(selection_social_org(), |v| {
+        v["institution"]["legal_form"] = Value::Null
+    });
     assert_eq!(result(&eval(&none), "A7.1", None), Review);
     // Only a social organisation can fall under art. 7(1).
     let employer = with(selection_social_org(), |v| {
@@ -243,7 +307,9 @@ fn a7_1_from_category_and_legal_form() {
 fn a7_3_to_a7_5_follow_legal_form() {
     let pne = eval(&selection_social_org());
     assert!(has_item(&pne, "A7.3") && has_item(&pne, "A7.4") && !has_item(&pne, "A7.5"));
-    let ent = eval(&with(selection_social_org(), |v| v["institution"]["legal_form"] = json!("enterprise")));
+    let ent = eval(&with(selection_social_org(), |v| {
+        v["institution"]["legal_form"] = json!("enterprise")
+    }));
     assert!(!has_item(&ent, "A7.3") && has_item(&ent, "A7.5"));
 }
 
@@ -287,15 +353,27 @@ fn a5_2_school_needs_three_rooms() {
 
 #[test]
 fn r8_2_employer_149_fails_150_passes() {
-    assert_eq!(result(&eval(&renewal("employer", &[149])), "R8.2", None), Fail);
-    assert_eq!(result(&eval(&renewal("employer", &[100, 50])), "R8.2", None), Pass);
+    assert_eq!(
+        result(&eval(&renewal("employer", &[149])), "R8.2", None),
+        Fail
+    );
+    assert_eq!(
+        result(&eval(&renewal("employer", &[100, 50])), "R8.2", None),
+        Pass
+    );
     assert!(has_item(&eval(&renewal("employer", &[150])), "M11.4"));
 }
 
 #[test]
 fn r9_2_school_299_fails_300_passes() {
-    assert_eq!(result(&eval(&renewal("school", &[299])), "R9.2", None), Fail);
-    assert_eq!(result(&eval(&renewal("school", &[300])), "R9.2", None), Pass);
+    assert_eq!(
+        result(&eval(&renewal("school", &[299])), "R9.2", None),
+        Fail
+    );
+    assert_eq!(
+        result(&eval(&renewal("school", &[300])), "R9.2", None),
+        Pass
+    );
     assert!(!has_item(&eval(&renewal("school", &[300])), "M11.4"));
 }
 
@@ -339,7 +417,11 @@ fn recorded_counts_win_and_a_difference_flags_r12() {
     let ev = eval_with(&renewal("social_org", &[620]), &reference, Some(&recorded));
     assert_eq!(result(&ev, "R10.2", None), Fail, "the records say 599");
     assert_eq!(result(&ev, "R12", None), Review);
-    assert!(detail(&ev, "R12", None).contains("declared 620, recorded 599 (-21)"), "{}", detail(&ev, "R12", None));
+    assert!(
+        detail(&ev, "R12", None).contains("declared 620, recorded 599 (-21)"),
+        "{}",
+        detail(&ev, "R12", None)
+    );
     let same = eval_with(&renewal("social_org", &[599]), &reference, Some(&recorded));
     assert!(detail(&same, "R12", None).contains("match"));
 }

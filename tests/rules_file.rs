@@ -32,7 +32,10 @@ fn raising_a_threshold_in_a_copy_changes_the_result() {
     let r = with_rules(&copy);
     let ev = eval_with(&v, &r, None);
     assert_eq!(result(&ev, "A6.3", Some("4-10-01-06")), Fail);
-    assert_eq!(detail(&ev, "A6.3", Some("4-10-01-06")), "training volume 1100 < 1200");
+    assert_eq!(
+        detail(&ev, "A6.3", Some("4-10-01-06")),
+        "training volume 1100 < 1200"
+    );
 }
 
 #[test]
@@ -47,9 +50,15 @@ fn a_dated_value_applies_from_its_date() {
     v["occupations"][0]["training_volume"] = json!(1100);
     v["submitted_on"] = json!("2026-06-30");
     v["facts"]["lease_end"] = json!("2030-12-31");
-    assert_eq!(result(&eval_with(&v, &r, None), "A6.3", Some("4-10-01-06")), Pass);
+    assert_eq!(
+        result(&eval_with(&v, &r, None), "A6.3", Some("4-10-01-06")),
+        Pass
+    );
     v["submitted_on"] = json!("2026-07-01");
-    assert_eq!(result(&eval_with(&v, &r, None), "A6.3", Some("4-10-01-06")), Fail);
+    assert_eq!(
+        result(&eval_with(&v, &r, None), "A6.3", Some("4-10-01-06")),
+        Fail
+    );
 }
 
 #[test]
@@ -57,15 +66,24 @@ fn evaluation_records_the_rules_version() {
     let ev = eval(&selection_social_org());
     assert_eq!(ev.rules_version, "gz-rsks-jgzl@2025.1");
     let r = with_rules(&RULES.replace("version = \"2025.1\"", "version = \"2027.1\""));
-    assert_eq!(eval_with(&selection_social_org(), &r, None).rules_version, "gz-rsks-jgzl@2027.1");
+    assert_eq!(
+        eval_with(&selection_social_org(), &r, None).rules_version,
+        "gz-rsks-jgzl@2027.1"
+    );
 }
 
 #[test]
 fn unknown_key_is_refused_by_name() {
-    let bad = RULES.replace("scope = \"occupation\"\nparameters", "scope = \"occupation\"\nthreshold = 3\nparameters");
+    let bad = RULES.replace(
+        "scope = \"occupation\"\nparameters",
+        "scope = \"occupation\"\nthreshold = 3\nparameters",
+    );
     assert_ne!(bad, RULES);
     let e = RuleSet::parse(&bad, "copy.toml").unwrap_err();
-    assert!(e.contains("copy.toml") && e.contains("unknown field `threshold`"), "{e}");
+    assert!(
+        e.contains("copy.toml") && e.contains("unknown field `threshold`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -74,7 +92,10 @@ fn an_auto_item_without_a_computation_is_refused() {
     let e = RuleSet::parse(&bad, "copy.toml").unwrap_err();
     assert!(e.contains("A6.9") && e.contains("judge"), "{e}");
     // The same item as a judge item is fine: judged items need no code.
-    let ok = bad.replace("check = \"auto\"\nscope = \"institution\"\nzh = \"x\"", "check = \"judge\"\nscope = \"institution\"\nzh = \"x\"");
+    let ok = bad.replace(
+        "check = \"auto\"\nscope = \"institution\"\nzh = \"x\"",
+        "check = \"judge\"\nscope = \"institution\"\nzh = \"x\"",
+    );
     let r = with_rules(&ok);
     let ev = eval_with(&selection_social_org(), &r, None);
     assert_eq!(result(&ev, "A6.9", None), Review);
@@ -82,7 +103,10 @@ fn an_auto_item_without_a_computation_is_refused() {
 
 #[test]
 fn a_missing_parameter_is_refused() {
-    let bad = RULES.replace("[parameters.min_full_time_staff]", "[parameters.min_full_time_staff_x]");
+    let bad = RULES.replace(
+        "[parameters.min_full_time_staff]",
+        "[parameters.min_full_time_staff_x]",
+    );
     let e = RuleSet::parse(&bad, "copy.toml").unwrap_err();
     assert!(e.contains("min_full_time_staff"), "{e}");
 }
@@ -98,6 +122,9 @@ fn every_item_of_spec_section_3_is_in_the_rules() {
         "E14", "E15", "E16.1", "E16.2", "E16.3",
     ] {
         let item = r.rules.item(id).unwrap_or_else(|| panic!("{id} missing"));
-        assert!(!item.zh.is_empty() && !item.en.is_empty() && item.article().is_some(), "{id}");
+        assert!(
+            !item.zh.is_empty() && !item.en.is_empty() && item.article().is_some(),
+            "{id}"
+        );
     }
 }

@@ -29,7 +29,12 @@ fn setup(dir: &std::path::Path) -> Store {
     let reference = common::reference();
     let mut store = Store::open(&dir.join("s.db")).unwrap();
     let v = common::renewal("social_org", &[600, 100]);
-    let (app, _flags) = parse_application(&v.to_string(), &reference.divisions, ValidateOptions::default()).unwrap();
+    let (app, _flags) = parse_application(
+        &v.to_string(),
+        &reference.divisions,
+        ValidateOptions::default(),
+    )
+    .unwrap();
     let ev = common::eval_with(&v, &reference, None);
     let tx = store.conn.transaction().unwrap();
     cases::insert(&tx, "tester", &app, &ev, "new").unwrap();
@@ -40,7 +45,8 @@ fn setup(dir: &std::path::Path) -> Store {
     let mut add = |w: &mut Writer, occ: &str, on: &str, count: usize| {
         for _ in 0..count {
             n += 1;
-            w.add(&cert(&format!("Y000152000001260{n:06}"), code, occ, on)).unwrap();
+            w.add(&cert(&format!("Y000152000001260{n:06}"), code, occ, on))
+                .unwrap();
         }
     };
     add(&mut w, "4-10-01-06", "2023-12-01", 1); // first day: in
@@ -50,7 +56,13 @@ fn setup(dir: &std::path::Path) -> Store {
     add(&mut w, "4-10-01-06", "2026-12-01", 5); // a day after: out
     add(&mut w, "4-10-01-05", "2025-01-01", 99);
     // Another institution's rows are not counted.
-    w.add(&cert("S000152000001260400001", "91520100MA6DL0QX4K", "4-10-01-06", "2025-01-01")).unwrap();
+    w.add(&cert(
+        "S000152000001260400001",
+        "91520100MA6DL0QX4K",
+        "4-10-01-06",
+        "2025-01-01",
+    ))
+    .unwrap();
     // A number seen twice is counted once.
     let dup = cert("Y000152000001260000001", code, "4-10-01-06", "2023-12-01");
     w.add(&dup).unwrap();
@@ -68,20 +80,43 @@ fn window_edges_duplicates_and_other_institutions() {
     let rows = stats::renewal(&store.conn, &reference.rules, d("2026-11-28")).unwrap();
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
-    assert_eq!(r.certificates, 600 + 99, "600 in the window for one occupation, 99 for the other");
+    assert_eq!(
+        r.certificates,
+        600 + 99,
+        "600 in the window for one occupation, 99 for the other"
+    );
     assert_eq!(r.threshold, 600);
     assert!(r.total_meets);
     assert_eq!(r.days_left, 2);
-    let by: Vec<(&str, u64, bool)> = r.occupations.iter().map(|o| (o.code.as_str(), o.certificates, o.meets)).collect();
-    assert_eq!(by, vec![("4-10-01-05", 99, false), ("4-10-01-06", 600, true)]);
+    let by: Vec<(&str, u64, bool)> = r
+        .occupations
+        .iter()
+        .map(|o| (o.code.as_str(), o.certificates, o.meets))
+        .collect();
+    assert_eq!(
+        by,
+        vec![("4-10-01-05", 99, false), ("4-10-01-06", 600, true)]
+    );
     assert!(!r.meets, "one occupation is short of 100");
     assert!(r.renewal_on_file);
 
-    let counts = pingshen::store::certificates::recorded_counts(&store.conn, "52520102MA6DK7Q11C", d("2023-12-01"), d("2026-11-30"))
-        .unwrap()
-        .unwrap();
+    let counts = pingshen::store::certificates::recorded_counts(
+        &store.conn,
+        "52520102MA6DK7Q11C",
+        d("2023-12-01"),
+        d("2026-11-30"),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(counts.total, 699);
-    assert!(pingshen::store::certificates::recorded_counts(&store.conn, "915201000000000000", d("2023-12-01"), d("2026-11-30")).unwrap().is_none());
+    assert!(pingshen::store::certificates::recorded_counts(
+        &store.conn,
+        "915201000000000000",
+        d("2023-12-01"),
+        d("2026-11-30")
+    )
+    .unwrap()
+    .is_none());
 }
 
 #[test]
@@ -93,7 +128,14 @@ fn personal_ids_are_not_stored_in_clear() {
         .query_row("SELECT count(*) FROM certificates WHERE holder_id_hash LIKE '%52010219900101123X%' OR holder_id_masked = '52010219900101123X'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(clear, 0);
-    let masked: String = store.conn.query_row("SELECT holder_id_masked FROM certificates LIMIT 1", [], |r| r.get(0)).unwrap();
+    let masked: String = store
+        .conn
+        .query_row(
+            "SELECT holder_id_masked FROM certificates LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(masked, "520102********123X");
 }
 
@@ -103,10 +145,22 @@ fn stats_renewal_command_json_and_table() {
     drop(setup(dir.path()));
     let db = dir.path().join("s.db");
     let out = Command::new(env!("CARGO_BIN_EXE_pingshen"))
-        .args(["--db", db.to_str().unwrap(), "stats", "renewal", "--json", "--as-of", "2026-11-28"])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "stats",
+            "renewal",
+            "--json",
+            "--as-of",
+            "2026-11-28",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let inst = &v["institutions"][0];
     assert_eq!(inst["certificates"], 699);
@@ -114,9 +168,21 @@ fn stats_renewal_command_json_and_table() {
     assert_eq!(inst["meets"], false);
     assert_eq!(inst["occupations"][0]["certificates"], 99);
     let out = Command::new(env!("CARGO_BIN_EXE_pingshen"))
-        .args(["--db", db.to_str().unwrap(), "stats", "renewal", "--as-of", "2026-11-28", "--lang", "en"])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "stats",
+            "renewal",
+            "--as-of",
+            "2026-11-28",
+            "--lang",
+            "en",
+        ])
         .output()
         .unwrap();
     let t = String::from_utf8_lossy(&out.stdout);
-    assert!(t.contains("699/600") && t.contains("4-10-01-05 99<100") && t.contains("short"), "{t}");
+    assert!(
+        t.contains("699/600") && t.contains("4-10-01-05 99<100") && t.contains("short"),
+        "{t}"
+    );
 }

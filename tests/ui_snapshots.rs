@@ -20,7 +20,8 @@ fn today() -> NaiveDate {
 
 /// A small deterministic demo database, built once and copied for each test.
 fn template() -> &'static std::path::Path {
-    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> = std::sync::OnceLock::new();
+    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
     &TEMPLATE
         .get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
@@ -31,11 +32,19 @@ fn template() -> &'static std::path::Path {
                 &mut store,
                 "tester",
                 &reference,
-                demo::Options { institutions: 40, certificates: 5000, seed: 2026, today: today() },
+                demo::Options {
+                    institutions: 40,
+                    certificates: 5000,
+                    seed: 2026,
+                    today: today(),
+                },
             )
             .unwrap();
             // Fold the WAL into the main file so that copying the file copies everything.
-            store.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+            store
+                .conn
+                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                .unwrap();
             drop(store);
             (dir, path)
         })
@@ -55,7 +64,13 @@ fn app(dir: &std::path::Path, lang: Lang, ascii: bool, size: (u16, u16)) -> App 
         store,
         actor,
         reference,
-        Options { lang, ascii, no_color: true, today: today(), period_years: 3 },
+        Options {
+            lang,
+            ascii,
+            no_color: true,
+            today: today(),
+            period_years: 3,
+        },
         size,
     )
     .unwrap()
@@ -66,7 +81,10 @@ fn key(app: &mut App, code: KeyCode) {
 }
 
 fn ctrl(app: &mut App, c: char) {
-    app.handle_event(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    app.handle_event(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
 }
 
 fn typed(app: &mut App, text: &str) {
@@ -119,7 +137,10 @@ fn each_variant(name: &str, steps: impl Fn(&mut App)) {
             let dir = tempfile::tempdir().unwrap();
             let mut a = app(dir.path(), lang, false, size);
             steps(&mut a);
-            insta::assert_snapshot!(format!("{name}_{tag}_{}x{}", size.0, size.1), screen(&a, size));
+            insta::assert_snapshot!(
+                format!("{name}_{tag}_{}x{}", size.0, size.1),
+                screen(&a, size)
+            );
         }
     }
     let dir = tempfile::tempdir().unwrap();
@@ -237,10 +258,24 @@ fn typing_a_note_saves_a_draft_and_ctrl_s_saves_the_note() {
     a.save_draft_now();
     let case_id = a.case.as_ref().unwrap().detail.id;
     let drafts = review::drafts_for_case(&a.store.conn, "tester", case_id).unwrap();
-    assert_eq!(drafts.len(), 1, "the draft is in the database before saving");
+    assert_eq!(
+        drafts.len(),
+        1,
+        "the draft is in the database before saving"
+    );
     ctrl(&mut a, 's');
     assert!(a.overlay.is_none(), "{:?}", a.message);
-    let item = a.case.as_ref().unwrap().detail.checklist.iter().find(|r| r.note.is_some()).cloned();
+    let item = a
+        .case
+        .as_ref()
+        .unwrap()
+        .detail
+        .checklist
+        .iter()
+        .find(|r| r.note.is_some())
+        .cloned();
     assert_eq!(item.and_then(|r| r.note).as_deref(), Some("草稿内容"));
-    assert!(review::drafts_for_case(&a.store.conn, "tester", case_id).unwrap().is_empty());
+    assert!(review::drafts_for_case(&a.store.conn, "tester", case_id)
+        .unwrap()
+        .is_empty());
 }

@@ -425,7 +425,10 @@ impl App {
                 self.info(m);
             }
             Action::Quit => self.quit = true,
-            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                self.dirty = true;
+            }
             _ => {}
         }
         Ok(())
@@ -560,7 +563,18 @@ impl App {
                     e.downcast_ref::<ReviewError>(),
                     Some(ReviewError::Conflict { .. })
                 );
-                self.error(format!("{e:#}"));
+                match e.downcast_ref::<ReviewError>() {
+                    Some(ReviewError::Conflict { by, at, .. }) => {
+                        let m = format!(
+                            "{}{}{}",
+                            by.as_deref().unwrap_or("?"),
+                            at.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
+                            self.s.conflict
+                        );
+                        self.error(m);
+                    }
+                    _ => self.error(format!("{e:#}")),
+                }
                 if conflict {
                     let _ = self.reload_case();
                 }
@@ -928,7 +942,10 @@ impl App {
                 let m = self.s.reloaded;
                 self.info(m);
             }
-            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                self.dirty = true;
+            }
             Action::Quit => self.quit = true,
             _ => {}
         }
@@ -1138,7 +1155,10 @@ mod tests {
         let a12 = article_text(text, 12).unwrap();
         assert!(!a12.contains("评价机构退出"), "{a12}");
         let a16 = article_text(text, 16).unwrap();
-        assert!(a16.contains("终止评价活动通知书") && !a16.contains("附则"), "{a16}");
+        assert!(
+            a16.contains("终止评价活动通知书") && !a16.contains("附则"),
+            "{a16}"
+        );
         assert!(article_text(text, 30).is_none());
     }
 }

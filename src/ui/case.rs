@@ -108,16 +108,16 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
         .unwrap_or_default();
     let legal = inst
         .legal_form
-        .map(|l| format!(" · {}", word(app.lang, crate::domain::evaluate::legal_form_word(l))))
+        .map(|l| {
+            format!(
+                " · {}",
+                word(app.lang, crate::domain::evaluate::legal_form_word(l))
+            )
+        })
         .unwrap_or_default();
     let mut lines = vec![
         Line::from(format!("{} {}", s.credit_code, inst.credit_code)),
-        Line::from(format!(
-            "{} · {} · {}",
-            word(app.lang, &category),
-            legal,
-            region
-        )),
+        Line::from(format!("{}{legal} · {region}", word(app.lang, &category))),
         Line::from(format!(
             "{} {}",
             s.legal_rep,
@@ -210,11 +210,52 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, wide: bool) {
     f.render_widget(p, area);
 }
 
+/// Rows the selected item's full text needs: the rule (wrapped), the automatic result, and the
+/// mark and note when there are any, plus the separator.
+fn detail_height(app: &App, w: u16) -> u16 {
+    let Some(row) = app.selected_item() else {
+        return 1;
+    };
+    let w = w.max(20) as usize;
+    let rows = |s: &str| (super::widgets::width(s) / w + 1) as u16;
+    let text = app
+        .reference
+        .rules
+        .item(&row.item_id)
+        .map(|i| {
+            if app.lang == Lang::Zh {
+                i.zh.as_str()
+            } else {
+                i.en.as_str()
+            }
+        })
+        .unwrap_or("");
+    let detail = if app.lang == Lang::Zh {
+        &row.detail_zh
+    } else {
+        &row.detail_en
+    };
+    let mut h = 1
+        + rows(&format!("{} 第十条（二） 4-10-01-06 {text}", row.item_id))
+        + rows(&format!("xxxxxxxxxx: {detail}"));
+    if row.mark.is_some() {
+        h += rows(&format!(
+            "{} {}",
+            "x".repeat(40),
+            row.override_reason.as_deref().unwrap_or("")
+        ));
+    }
+    if let Some(n) = row.note.as_deref().filter(|n| !n.is_empty()) {
+        h += rows(&format!("xxxx: {n}"));
+    }
+    h
+}
+
 fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
     let Some(cv) = &app.case else { return };
     let t = &app.theme;
     let e = t.ellipsis();
-    let detail_h: u16 = 5;
+    let detail_h = detail_height(app, area.width).min(area.height / 2);
     let list_h = area.height.saturating_sub(detail_h) as usize;
     let w = area.width as usize;
     // Keep the selection in view; the window is computed here and not stored, so drawing

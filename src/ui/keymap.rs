@@ -350,7 +350,7 @@ pub static KEYMAP: &[Binding] = &[
         action: Action::Approve,
         zh: "批准拟办决定（须另一评审员）",
         en: "approve the proposal (another reviewer)",
-        hint: false,
+        hint: true,
     },
     Binding {
         screens: &[C],
@@ -430,11 +430,28 @@ pub fn describe(b: &Binding, lang: Lang) -> &'static str {
     }
 }
 
-/// A short label for the hint bar: the first words of the description.
-pub fn hint_label(b: &Binding, lang: Lang) -> String {
-    let d = describe(b, lang);
-    let cut = d.find(['（', '(']).unwrap_or(d.len());
-    d[..cut].trim().to_string()
+/// The short label of a binding in the hint bar, which must fit 80 columns.
+pub fn hint_label(b: &Binding, lang: Lang) -> &'static str {
+    let (zh, en) = match b.action {
+        Action::Open => ("打开", "open"),
+        Action::Search => ("搜索", "search"),
+        Action::FilterKind => ("类型", "kind"),
+        Action::Quit => ("退出", "quit"),
+        Action::Help => ("帮助", "help"),
+        Action::MarkPass => ("通过", "pass"),
+        Action::MarkFail => ("不通过", "fail"),
+        Action::MarkSupplement => ("补正", "suppl."),
+        Action::NextUnresolved => ("下一待审", "next"),
+        Action::Note => ("备注", "note"),
+        Action::Propose => ("拟办", "propose"),
+        Action::Approve => ("批准", "approve"),
+        Action::Back => ("返回", "back"),
+        _ => (b.zh, b.en),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
 }
 
 #[cfg(test)]

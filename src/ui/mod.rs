@@ -19,7 +19,6 @@ use crate::store::Store;
 use anyhow::Result;
 use app::App;
 use crossterm::event;
-use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::{Frame, Terminal};
@@ -79,14 +78,26 @@ pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options)
 
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
-    let mut terminal = Terminal::new(CrosstermBackend::new(writer.clone()))?;
+    let mut terminal = Terminal::new(term::LinkBackend::new(writer.clone()))?;
     let mut stdout = std::io::stdout();
+    let mut flow_control = true;
+    let mut missed = 0;
     loop {
         if app.dirty {
             writer.begin_frame();
             terminal.draw(|f| draw(f, app))?;
             writer.commit(&mut stdout)?;
             app.dirty = false;
+            // One frame in flight: ask the terminal where its cursor is and wait for the
+            // answer, which comes only after it has shown everything sent before it. Keys
+            // typed meanwhile queue up and are all applied before the next frame, so a slow
+            // link gets the latest state instead of every intermediate frame.
+            if flow_control && crossterm::cursor::position().is_err() {
+                // No answer in time: a terminal that does not answer, or a very slow link.
+                // Either way, stop waiting for answers after a few misses.
+                missed += 1;
+                flow_control = missed < 3;
+            }
         }
         if app.quit || term::signalled(signals) {
             return Ok(());
@@ -96,13 +107,14 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             .draft_due
             .map(|t| t.saturating_duration_since(now).min(TICK))
             .unwrap_or(TICK);
-        if event::poll(wait)? {
+        if term::wait_input(wait) == term::Input::HungUp {
+            return Ok(());
+        }
+        // Apply everything already typed before drawing: a held-down key on a slow link gives
+        // one frame for the final state, not one per key. (Also picks up resizes, which
+        // crossterm learns from SIGWINCH rather than from the terminal's input.)
+        while !app.quit && event::poll(Duration::ZERO)? {
             app.handle_event(event::read()?);
-            // Apply everything already typed before drawing: a held-down key on a slow link
-            // gives one frame for the final state, not one per key.
-            while !app.quit && event::poll(Duration::ZERO)? {
-                app.handle_event(event::read()?);
-            }
         }
         if app.draft_due.is_some_and(|t| t <= Instant::now()) {
             app.save_draft_now();

@@ -21,6 +21,29 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
+/// Clears the pop-up's area. A wide (CJK) character that straddles its left or right edge is
+/// blanked too: otherwise the terminal draws it over the border and the border vanishes.
+fn clear(f: &mut Frame, r: Rect) {
+    f.render_widget(Clear, r);
+    let buf = f.buffer_mut();
+    let area = buf.area;
+    for y in r.y..r.y + r.height {
+        if r.x > area.x {
+            let cell = &mut buf[(r.x - 1, y)];
+            if width(cell.symbol()) > 1 {
+                cell.set_symbol(" ");
+            }
+        }
+        let right = r.x + r.width;
+        if right < area.x + area.width {
+            let cell = &mut buf[(right, y)];
+            if cell.symbol().is_empty() {
+                cell.set_symbol(" ");
+            }
+        }
+    }
+}
+
 fn block<'a>(app: &App, title: &str) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
@@ -85,7 +108,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                 lines.push(Line::from(s.search_help));
             }
             lines.push(Line::styled(s.close.to_string(), t.dim()));
-            f.render_widget(Clear, r);
+            clear(f, r);
             f.render_widget(
                 Paragraph::new(lines)
                     .block(block(app, s.help))
@@ -103,7 +126,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                 .lines()
                 .map(|l| Line::from(crate::text::sanitize(l)))
                 .collect();
-            f.render_widget(Clear, r);
+            clear(f, r);
             f.render_widget(
                 Paragraph::new(lines)
                     .block(block(app, title))
@@ -137,12 +160,12 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                     }
                 })
                 .collect();
-            f.render_widget(Clear, r);
+            clear(f, r);
             f.render_widget(Paragraph::new(lines).block(block(app, s.history)), r);
         }
         Overlay::Editor(ed) => {
             let r = centered(area, 72.min(area.width), 12.min(area.height));
-            f.render_widget(Clear, r);
+            clear(f, r);
             let outer = block(app, &ed.title)
                 .title_bottom(Span::styled(format!(" {} ", s.editor_hint), t.dim()));
             let inner = outer.inner(r);
@@ -152,7 +175,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         }
         Overlay::Propose(p) => {
             let r = centered(area, 76.min(area.width), 20.min(area.height));
-            f.render_widget(Clear, r);
+            clear(f, r);
             let outer = block(app, s.propose_title)
                 .title_bottom(Span::styled(format!(" {} ", s.propose_hint), t.dim()));
             let inner = outer.inner(r);

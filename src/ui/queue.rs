@@ -2,7 +2,7 @@
 //! search line. Draws from `App` state only.
 
 use super::app::{App, TABS};
-use super::strings::word;
+use super::strings::{short, word};
 use super::widgets::{fit, fit_right, width};
 use crate::commands::Lang;
 use crate::store::review::{QueueRow, QueueSort};
@@ -13,10 +13,10 @@ use ratatui::Frame;
 
 /// Column widths in cells; the institution takes what is left.
 const W_CASE: usize = 14;
-const W_KIND: usize = 4;
+const W_KIND: usize = 6;
 const W_CAT: usize = 8;
 const W_REGION: usize = 10;
-const W_STATUS: usize = 6;
+const W_STATUS: usize = 7;
 const W_DAYS: usize = 7;
 
 pub fn render(f: &mut Frame, app: &App, area: Rect) {
@@ -189,10 +189,10 @@ fn row_text(app: &App, row: &QueueRow, inst_w: usize) -> String {
         "{} {} {} {} {} {} {}",
         fit(&row.case_no, W_CASE, e),
         fit(&row.institution, inst_w, e),
-        fit(word(app.lang, &row.kind), W_KIND, e),
-        fit(word(app.lang, &row.category), W_CAT, e),
+        fit(short(app.lang, &row.kind), W_KIND, e),
+        fit(short(app.lang, &row.category), W_CAT, e),
         fit(&region_name(app, &row.region), W_REGION, e),
-        fit(word(app.lang, &row.status), W_STATUS, e),
+        fit(short(app.lang, &row.status), W_STATUS, e),
         fit_right(&days(app, row), W_DAYS),
     )
 }

@@ -75,6 +75,8 @@ pub struct Strings {
     pub drafts_waiting: &'static str,
     pub drafts_hint: &'static str,
     pub search_help: &'static str,
+    /// After "{account} ({time})".
+    pub conflict: &'static str,
 }
 
 pub static ZH: Strings = Strings {
@@ -149,6 +151,7 @@ pub static ZH: Strings = Strings {
     drafts_waiting: "有未保存的草稿：",
     drafts_hint: "（按 n/N 打开即恢复）",
     search_help: "搜索时：输入即筛选，Enter 确认，Esc 清除",
+    conflict: " 刚修改了此案件，你的操作未保存：已重新载入（已输入的文字仍在），请再操作一次",
 };
 
 pub static EN: Strings = Strings {
@@ -224,12 +227,32 @@ pub static EN: Strings = Strings {
     drafts_waiting: "Unsaved drafts: ",
     drafts_hint: " (open with n/N to restore)",
     search_help: "While searching: typing filters, Enter keeps, Esc clears",
+    conflict:
+        " changed this case first; yours was not saved. Reloaded (your text is kept): try again",
 };
 
 pub fn strings(lang: Lang) -> &'static Strings {
     match lang {
         Lang::Zh => &ZH,
         Lang::En => &EN,
+    }
+}
+
+/// Shorter words for the queue's narrow columns (English words are longer than Chinese).
+pub fn short(lang: Lang, w: &str) -> &str {
+    if lang == Lang::Zh {
+        return word(lang, w);
+    }
+    match w {
+        "selection" => "select",
+        "renewal" => "renew",
+        "social_org" => "soc.org",
+        "employer" => "employer",
+        "in_review" => "review",
+        "supplement" => "suppl.",
+        "proposed" => "propos.",
+        "decided" => "decided",
+        other => word(lang, other),
     }
 }
 

@@ -112,3 +112,103 @@ pub fn install_signal_flags() -> io::Result<Arc<AtomicBool>> {
 pub fn signalled(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
 }
+
+/// The crossterm backend with one saving for CJK text: after a double-width character the
+/// terminal's cursor has already moved two cells, but ratatui's backend only expects one and
+/// sends a cursor-move before the next cell — about half of every Chinese frame's bytes. A
+/// styled empty cell is slipped in after each wide character so the backend sees the cursor
+/// where it really is. It prints nothing and changes no style.
+pub struct LinkBackend<W: Write> {
+    inner: ratatui::backend::CrosstermBackend<W>,
+}
+
+impl<W: Write> LinkBackend<W> {
+    pub fn new(writer: W) -> Self {
+        Self {
+            inner: ratatui::backend::CrosstermBackend::new(writer),
+        }
+    }
+}
+
+impl<W: Write> ratatui::backend::Backend for LinkBackend<W> {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        use unicode_width::UnicodeWidthStr;
+        let mut cells: Vec<(u16, u16, ratatui::buffer::Cell)> = Vec::new();
+        for (x, y, cell) in content {
+            cells.push((x, y, cell.clone()));
+            if cell.symbol().width() == 2 {
+                let mut filler = cell.clone();
+                filler.set_symbol("");
+                cells.push((x + 1, y, filler));
+            }
+        }
+        self.inner.draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))
+    }
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> io::Result<ratatui::layout::Position> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, p: P) -> io::Result<()> {
+        self.inner.set_cursor_position(p)
+    }
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> io::Result<()> {
+        self.inner.clear_region(t)
+    }
+    fn size(&self) -> io::Result<ratatui::layout::Size> {
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> io::Result<ratatui::backend::WindowSize> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        ratatui::backend::Backend::flush(&mut self.inner)
+    }
+}
+
+/// What waiting for input found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Ready,
+    Timeout,
+    /// The terminal has gone away (the SSH connection dropped, the window closed): reads
+    /// would return end-of-file for ever.
+    HungUp,
+}
+
+/// Waits for the terminal to have input, at most `timeout`. The loop polls stdin itself
+/// rather than inside crossterm, because crossterm spins on a terminal that has hung up; this
+/// way a dropped session ends the process instead of burning a core.
+pub fn wait_input(timeout: std::time::Duration) -> Input {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    let ms =
+        PollTimeout::try_from(timeout.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
+    match poll(&mut fds, ms) {
+        Ok(0) => Input::Timeout,
+        Ok(_) => match fds[0].revents() {
+            Some(r)
+                if r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) =>
+            {
+                Input::HungUp
+            }
+            _ => Input::Ready,
+        },
+        // Interrupted by a signal: the loop looks at the signal flags next.
+        Err(_) => Input::Timeout,
+    }
+}
