@@ -2421,7 +2421,7 @@ pub fn overview(store: &Store, path: &Path, lang: Lang) -> Result<String> {
             out.push_str("数据库为空：pingshen demo 可填入演示数据（pingshen --demo 使用单独的演示数据库）。\n");
         }
         out.push_str(&format!(
-            "终端评审台尚未完成；目前可用的命令：{}（pingshen --help 查看用法）。\n",
+            "评审台需在终端中打开（pingshen 或 pingshen --db PATH）；脚本可用命令：{}（pingshen --help 查看用法）。\n",
             commands.replace(", ", "、")
         ));
     } else {
@@ -2446,7 +2446,7 @@ pub fn overview(store: &Store, path: &Path, lang: Lang) -> Result<String> {
             );
         }
         out.push_str(&format!(
-            "The terminal review desk is not built yet; the headless commands are: {commands} (see pingshen --help).\n"
+            "The review desk opens in a terminal (pingshen, or pingshen --db PATH); for scripts the headless commands are: {commands} (see pingshen --help).\n"
         ));
     }
     Ok(out)
