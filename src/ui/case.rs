@@ -210,6 +210,24 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, wide: bool) {
     f.render_widget(p, area);
 }
 
+/// An item's computed detail in the UI language.
+fn row_detail<'r>(app: &App, row: &'r ChecklistRow) -> &'r str {
+    if app.lang == Lang::Zh {
+        &row.detail_zh
+    } else {
+        &row.detail_en
+    }
+}
+
+/// A rule item's text in the UI language.
+fn rule_text<'r>(app: &App, item: &'r crate::domain::rules::Item) -> &'r str {
+    if app.lang == Lang::Zh {
+        &item.zh
+    } else {
+        &item.en
+    }
+}
+
 /// Rows the selected item's full text needs: the rule (wrapped), the automatic result, and the
 /// mark and note when there are any, plus the separator.
 fn detail_height(app: &App, w: u16) -> u16 {
@@ -222,19 +240,9 @@ fn detail_height(app: &App, w: u16) -> u16 {
         .reference
         .rules
         .item(&row.item_id)
-        .map(|i| {
-            if app.lang == Lang::Zh {
-                i.zh.as_str()
-            } else {
-                i.en.as_str()
-            }
-        })
+        .map(|i| rule_text(app, i))
         .unwrap_or("");
-    let detail = if app.lang == Lang::Zh {
-        &row.detail_zh
-    } else {
-        &row.detail_en
-    };
+    let detail = row_detail(app, row);
     let mut h = 1
         + rows(&format!("{} 第十条（二） 4-10-01-06 {text}", row.item_id))
         + rows(&format!("xxxxxxxxxx: {detail}"));
@@ -287,11 +295,7 @@ fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
                 let word_ = shown(row);
                 let manual = if row.mark.is_some() { "*" } else { " " };
                 let occ = row.occupation.as_deref().unwrap_or("");
-                let detail = if app.lang == Lang::Zh {
-                    &row.detail_zh
-                } else {
-                    &row.detail_en
-                };
+                let detail = row_detail(app, row);
                 let lead = format!(
                     " {}{} {:<6} {:<10} ",
                     t.result_mark(word_),
@@ -323,21 +327,9 @@ fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
     if let Some(row) = app.selected_item() {
         let item = app.reference.rules.item(&row.item_id);
         let cite = item.map(|i| i.cite.as_str()).unwrap_or("");
-        let text = item
-            .map(|i| {
-                if app.lang == Lang::Zh {
-                    i.zh.as_str()
-                } else {
-                    i.en.as_str()
-                }
-            })
-            .unwrap_or("");
+        let text = item.map(|i| rule_text(app, i)).unwrap_or("");
         let s = app.s;
-        let detail = if app.lang == Lang::Zh {
-            &row.detail_zh
-        } else {
-            &row.detail_en
-        };
+        let detail = row_detail(app, row);
         let mut lines = vec![
             Line::from(vec![
                 Span::styled(
