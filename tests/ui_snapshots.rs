@@ -279,3 +279,24 @@ fn typing_a_note_saves_a_draft_and_ctrl_s_saves_the_note() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn proposing_with_unresolved_items_is_refused_in_the_ui_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_new_case(&mut a);
+    let before = a.case.as_ref().unwrap().detail.status.clone();
+    key(&mut a, KeyCode::Char('d'));
+    // The dialog suggests approve or reject for a new case; either needs every item judged.
+    assert_ne!(
+        pingshen::ui::app::DECISIONS[match &a.overlay {
+            Some(pingshen::ui::app::Overlay::Propose(p)) => p.decision,
+            _ => panic!("no proposal dialog"),
+        }],
+        "supplement"
+    );
+    ctrl(&mut a, 's');
+    let msg = a.message.clone().map(|m| m.0).unwrap_or_default();
+    assert!(msg.starts_with("尚有条目待审"), "{msg}");
+    assert_eq!(a.case.as_ref().unwrap().detail.status, before);
+}

@@ -842,6 +842,13 @@ impl App {
             return Ok(());
         };
         let Some(cv) = &self.case else { return Ok(()) };
+        let unresolved: Vec<String> = cv.detail.unresolved().iter().map(|r| r.label()).collect();
+        if DECISIONS[p.decision] != "supplement" && !unresolved.is_empty() {
+            let m = format!("{}{}", self.s.unresolved_block, unresolved.join(", "));
+            self.error(m);
+            self.dirty = true;
+            return Ok(());
+        }
         let decision = DECISIONS[p.decision].to_string();
         let occupations: Vec<String> = match decision.as_str() {
             "approve" => p.occupations.iter().map(|o| o.0.clone()).collect(),
@@ -916,7 +923,19 @@ impl App {
             Action::Article => self.open_article(),
             Action::Propose => self.open_propose()?,
             Action::Approve => {
-                if let Some(cv) = &self.case {
+                // Said here in the UI's language; the store enforces the same rules.
+                if !self.actor.can_approve() {
+                    let m = self.s.not_approver;
+                    self.error(m);
+                } else if self
+                    .case
+                    .as_ref()
+                    .and_then(|c| c.detail.proposed_by.as_deref())
+                    == Some(self.actor.account.as_str())
+                {
+                    let m = self.s.two_person;
+                    self.error(m);
+                } else if let Some(cv) = &self.case {
                     let r = review::approve(
                         &self.store.conn,
                         &self.actor,

@@ -77,6 +77,10 @@ pub struct Strings {
     pub search_help: &'static str,
     /// After "{account} ({time})".
     pub conflict: &'static str,
+    /// Followed by the unresolved items.
+    pub unresolved_block: &'static str,
+    pub two_person: &'static str,
+    pub not_approver: &'static str,
 }
 
 pub static ZH: Strings = Strings {
@@ -152,6 +156,9 @@ pub static ZH: Strings = Strings {
     drafts_hint: "（按 n/N 打开即恢复）",
     search_help: "搜索时：输入即筛选，Enter 确认，Esc 清除",
     conflict: " 刚修改了此案件，你的操作未保存：已重新载入（已输入的文字仍在），请再操作一次",
+    unresolved_block: "尚有条目待审，不能拟办此决定（可选“补正”）：",
+    two_person: "双人复核：拟办人不能批准自己的拟办意见，请由另一位批准人批准",
+    not_approver: "只有批准人或管理员可以批准或退回拟办意见",
 };
 
 pub static EN: Strings = Strings {
@@ -229,6 +236,10 @@ pub static EN: Strings = Strings {
     search_help: "While searching: typing filters, Enter keeps, Esc clears",
     conflict:
         " changed this case first; yours was not saved. Reloaded (your text is kept): try again",
+    unresolved_block:
+        "Items are unresolved, so this decision cannot be proposed (supplement can): ",
+    two_person: "Two-person rule: the reviewer who proposed a decision cannot approve it",
+    not_approver: "Only an approver or an admin may approve or send back a proposal",
 };
 
 pub fn strings(lang: Lang) -> &'static Strings {
