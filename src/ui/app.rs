@@ -83,7 +83,6 @@ pub struct CaseView {
     pub detail: CaseDetail,
     pub lines: Vec<Line>,
     pub selected: usize,
-    pub top: usize,
     pub focus: Pane,
     pub info_scroll: u16,
 }
@@ -474,7 +473,6 @@ impl App {
             detail,
             lines,
             selected,
-            top: 0,
             focus: Pane::Checklist,
             info_scroll: 0,
         });
@@ -493,14 +491,13 @@ impl App {
     fn reload_case(&mut self) -> anyhow::Result<()> {
         let Some(cv) = &self.case else { return Ok(()) };
         let no = cv.detail.case_no.clone();
-        let (sel, top, focus) = (cv.selected, cv.top, cv.focus);
+        let (sel, focus) = (cv.selected, cv.focus);
         let detail = review::case_detail(&self.store.conn, &self.actor, &no)?;
         let lines = build_lines(&detail, &self.reference);
         self.case = Some(CaseView {
             selected: sel.min(lines.len().saturating_sub(1)),
             detail,
             lines,
-            top,
             focus,
             info_scroll: 0,
         });

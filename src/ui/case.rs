@@ -273,7 +273,6 @@ fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
     } else {
         cv.selected + 1 - list_h
     };
-    let top = top.min(cv.top.max(top));
     for (i, line) in cv.lines.iter().skip(top).take(list_h).enumerate() {
         let y = area.y + i as u16;
         let selected = top + i == cv.selected && cv.focus == Pane::Checklist;
