@@ -13,6 +13,31 @@ pub struct Settings {
     /// "zh" or "en".
     #[serde(default)]
     pub lang: Option<String>,
+    /// Early-warning settings; unset ones come from the rules file.
+    #[serde(default)]
+    pub renewal: RenewalSettings,
+}
+
+/// `[renewal]` in `config.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalSettings {
+    /// Warn about pace when a recognition period ends within this many days (rules: 180).
+    pub at_risk_horizon_days: Option<u32>,
+    /// The renewal window opens this many days before the period ends (rules: 90).
+    pub renewal_window_days: Option<u32>,
+}
+
+impl RenewalSettings {
+    /// The rules' warning with these settings over it.
+    pub fn over(self, w: crate::domain::renewal::Warning) -> crate::domain::renewal::Warning {
+        crate::domain::renewal::Warning {
+            horizon_days: self.at_risk_horizon_days.map_or(w.horizon_days, i64::from),
+            renewal_window_days: self
+                .renewal_window_days
+                .map_or(w.renewal_window_days, i64::from),
+        }
+    }
 }
 
 pub const FILE: &str = "config.toml";
@@ -54,5 +79,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("c.toml") && e.contains("asci"), "{e}");
+    }
+
+    #[test]
+    fn renewal_settings_override_the_rules() {
+        use crate::domain::renewal::Warning;
+        let s = Settings::parse("[renewal]\nat_risk_horizon_days = 365\n", "c").unwrap();
+        let w = s.renewal.over(Warning::default());
+        assert_eq!((w.horizon_days, w.renewal_window_days), (365, 90));
+        assert!(Settings::parse("[renewal]\nhorizon = 1\n", "c").is_err());
+        assert!(Settings::parse("[renewal]\nat_risk_horizon_days = -1\n", "c").is_err());
     }
 }

@@ -5,6 +5,7 @@ mod common;
 use chrono::NaiveDate;
 use pingshen::domain::validate::{parse_application, ValidateOptions};
 use pingshen::store::certificates::{NewCertificate, Writer};
+use pingshen::domain::renewal::{Measure, Risk, Standing, Warning};
 use pingshen::store::{cases, stats, Store};
 use std::process::Command;
 
@@ -77,7 +78,15 @@ fn window_edges_duplicates_and_other_institutions() {
     let dir = tempfile::tempdir().unwrap();
     let store = setup(dir.path());
     let reference = common::reference();
-    let rows = stats::renewal(&store.conn, &reference.rules, d("2026-11-28")).unwrap();
+    let all = stats::renewal(
+        &store.conn,
+        &reference.rules,
+        &reference.divisions,
+        d("2026-11-28"),
+        Warning::default(),
+    )
+    .unwrap();
+    let rows = &all.institutions;
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(
@@ -88,17 +97,39 @@ fn window_edges_duplicates_and_other_institutions() {
     assert_eq!(r.threshold, 600);
     assert!(r.total_meets);
     assert_eq!(r.days_left, 2);
-    let by: Vec<(&str, u64, bool)> = r
+    let by: Vec<(&str, u64, Option<bool>)> = r
         .occupations
         .iter()
         .map(|o| (o.code.as_str(), o.certificates, o.meets))
         .collect();
     assert_eq!(
         by,
-        vec![("4-10-01-05", 99, false), ("4-10-01-06", 600, true)]
+        vec![
+            ("4-10-01-05", 99, Some(false)),
+            ("4-10-01-06", 600, Some(true))
+        ]
     );
     assert!(!r.meets, "one occupation is short of 100");
     assert!(r.renewal_on_file);
+    // Two days left and nothing issued for 4-10-01-05 in the last 12 months (2025-01-01 is
+    // more than 365 days back): it stays at 99, which the warning names with its figures.
+    assert_eq!(r.outlook.standing, Standing::Behind);
+    assert!(r.outlook.at_risk);
+    assert_eq!(
+        r.outlook.risks,
+        vec![Risk::Pace {
+            measure: Measure::Occupation("4-10-01-05".into()),
+            projected: 99,
+            threshold: 100,
+            per_month: 0.0,
+        }]
+    );
+    // Nothing in the 365 days up to 2026-11-28: the record dated 2026-11-30 (the window's
+    // last day) lies after the statistics day and is no part of the pace.
+    assert_eq!(r.pace.recent, 0);
+    assert_eq!((all.province.institutions, all.province.at_risk), (1, 1));
+    assert_eq!(all.regions.len(), 1);
+    assert_eq!(all.regions[0].name, "贵阳市");
 
     let counts = pingshen::store::certificates::recorded_counts(
         &store.conn,
@@ -167,6 +198,11 @@ fn stats_renewal_command_json_and_table() {
     assert_eq!(inst["threshold"], 600);
     assert_eq!(inst["meets"], false);
     assert_eq!(inst["occupations"][0]["certificates"], 99);
+    assert_eq!(inst["at_risk"], true);
+    assert_eq!(inst["standing"], "behind");
+    assert_eq!(inst["risks"][0]["kind"], "pace");
+    assert_eq!(v["province"]["at_risk"], 1);
+    assert_eq!(v["warning"]["horizon_days"], 180);
     let out = Command::new(env!("CARGO_BIN_EXE_pingshen"))
         .args([
             "--db",
@@ -182,7 +218,10 @@ fn stats_renewal_command_json_and_table() {
         .unwrap();
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(
-        t.contains("699/600") && t.contains("4-10-01-05 99<100") && t.contains("short"),
+        t.contains("699/600")
+            && t.contains("4-10-01-05 99<100")
+            && t.contains("behind")
+            && t.contains("4-10-01-05 projected 99<100"),
         "{t}"
     );
 }

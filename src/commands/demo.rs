@@ -56,7 +56,7 @@ pub fn demo_db() -> Result<PathBuf> {
 /// Enough institutions for one case of every scenario plus a few without a case.
 pub const MIN_INSTITUTIONS: usize = 30;
 /// The certificate number has four characters for the institution; the demo uses digits.
-pub const MAX_INSTITUTIONS: usize = 9999;
+pub const MAX_INSTITUTIONS: usize = 10_000;
 /// Keeps the 6-digit serial per institution, year and level far from overflowing.
 pub const MAX_CERTIFICATES: usize = 10_000_000;
 /// Page cache while the demo is written, in KiB.
@@ -987,7 +987,8 @@ fn plan(rng: &mut Rng, world: &World<'_>, opts: &Options) -> Result<Vec<Plan>> {
             },
             occupations,
             county,
-            code4: format!("{:04}", i + 1),
+            // Four digits: the 10,000th institution is 0000.
+            code4: format!("{:04}", (i + 1) % 10_000),
             sites: (0..rng.u8(1..=3))
                 .map(|s| format!("{}{:02}", &c.code[2..], s + 1))
                 .collect(),
@@ -1250,7 +1251,7 @@ fn write_certificates(
     plans: &[Plan],
     counts: &[CertPlan],
 ) -> Result<(u64, usize)> {
-    let mut w = Writer::begin(conn, account, "demo", salt)?;
+    let mut w = Writer::begin_unique(conn, account, "demo", salt)?;
     // Institutions with at least one record, for the report.
     let mut issuers = 0;
     let yesterday = world.days(-1);
@@ -1262,20 +1263,29 @@ fn write_certificates(
         if to < from {
             continue;
         }
-        // (issued_on, level, occupation index)
+        // (issued_on, level, occupation index). Certificates come from exam sessions: one
+        // occupation and level on one day, 10 to 60 candidates.
         let mut rows: Vec<(NaiveDate, u8, usize)> = Vec::new();
         for (oi, (&n, o)) in c.in_window.iter().zip(&p.occupations).enumerate() {
-            for _ in 0..n {
-                rows.push((random_day(rng, from, to), pick_level(rng, &o.levels), oi));
+            let mut left = n;
+            while left > 0 {
+                let size = left.min(rng.u32(10..=60));
+                let (day, level) = (random_day(rng, from, to), pick_level(rng, &o.levels));
+                rows.extend(std::iter::repeat_n((day, level, oi), size as usize));
+                left -= size;
             }
         }
-        for _ in 0..c.before {
+        let mut left = c.before;
+        while left > 0 {
             let oi = rng.usize(..p.occupations.len().max(1));
             let Some(o) = p.occupations.get(oi) else {
                 break;
             };
+            let size = left.min(rng.u32(10..=60));
             let day = random_day(rng, add_days(from, -365), add_days(from, -1));
-            rows.push((day, pick_level(rng, &o.levels), oi));
+            let level = pick_level(rng, &o.levels);
+            rows.extend(std::iter::repeat_n((day, level, oi), size as usize));
+            left -= size;
         }
         if rows.is_empty() {
             continue;

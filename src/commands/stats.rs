@@ -1,27 +1,163 @@
-//! `pingshen stats renewal [--json]`.
+//! `pingshen stats renewal [--json]`: the renewal statistics and early warning, filtered and
+//! sorted as the statistics pane does.
 
 use super::Lang;
 use crate::assets::Reference;
-use crate::store::{stats, Store};
+use crate::domain::renewal::{Risk, Standing, Warning};
+use crate::store::stats::{self, Renewal, RenewalRow};
+use crate::store::Store;
 use crate::text::sanitize;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use chrono::NaiveDate;
 
-pub fn renewal(
+/// Which institutions to show. Summaries are made again over the ones kept.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// A county or prefecture code: institutions in it.
+    pub region: Option<String>,
+    /// employer, school or social_org.
+    pub category: Option<String>,
+    /// Only those the early warning names.
+    pub at_risk: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Soonest end of period first.
+    #[default]
+    ValidTo,
+    /// At risk first, then behind, on pace, meets; soonest end first within each.
+    Risk,
+    /// By prefecture and county code.
+    Region,
+    /// Lowest share of the threshold first.
+    Shortfall,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "valid_to" | "end" => Sort::ValidTo,
+            "risk" => Sort::Risk,
+            "region" => Sort::Region,
+            "shortfall" => Sort::Shortfall,
+            _ => bail!("--sort: {s:?} is not one of valid_to, risk, region, shortfall"),
+        })
+    }
+}
+
+pub fn keep(row: &RenewalRow, f: &Filter) -> bool {
+    f.region
+        .as_deref()
+        .is_none_or(|r| row.region == r || row.prefecture == r)
+        && f.category.as_deref().is_none_or(|c| row.category == c)
+        && (!f.at_risk || row.outlook.at_risk)
+}
+
+pub fn sort(rows: &mut [RenewalRow], by: Sort) {
+    let share = |r: &RenewalRow| r.certificates as f64 / r.threshold.max(1) as f64;
+    match by {
+        Sort::ValidTo => rows.sort_by(|a, b| {
+            (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code))
+        }),
+        Sort::Risk => rows.sort_by(|a, b| {
+            (!a.outlook.at_risk, b.outlook.standing, &a.valid_to, &a.credit_code).cmp(&(
+                !b.outlook.at_risk,
+                a.outlook.standing,
+                &b.valid_to,
+                &b.credit_code,
+            ))
+        }),
+        Sort::Region => rows.sort_by(|a, b| {
+            (&a.prefecture, &a.region, &a.valid_to).cmp(&(&b.prefecture, &b.region, &b.valid_to))
+        }),
+        Sort::Shortfall => rows.sort_by(|a, b| share(a).total_cmp(&share(b))),
+    }
+}
+
+/// The statistics as of `as_of`, filtered, sorted and summarised again over what is kept.
+pub fn load(
     store: &Store,
     reference: &Reference,
     as_of: NaiveDate,
-    json: bool,
-    lang: Lang,
-) -> Result<String> {
-    let rows = stats::renewal(&store.conn, &reference.rules, as_of)?;
-    if json {
-        return Ok(serde_json::to_string_pretty(&serde_json::json!({
-            "as_of": as_of.to_string(),
-            "rules_version": reference.rules.version(),
-            "institutions": rows,
-        }))? + "\n");
+    warning: Warning,
+    filter: &Filter,
+    by: Sort,
+) -> Result<Renewal> {
+    let mut r = stats::renewal(
+        &store.conn,
+        &reference.rules,
+        &reference.divisions,
+        as_of,
+        warning,
+    )?;
+    if filter.region.is_some() || filter.category.is_some() || filter.at_risk {
+        r.institutions.retain(|row| keep(row, filter));
+        r.resummarise(&reference.divisions);
     }
+    sort(&mut r.institutions, by);
+    Ok(r)
+}
+
+pub fn json(r: &Renewal, reference: &Reference) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&serde_json::json!({
+        "as_of": r.as_of.to_string(),
+        "rules_version": reference.rules.version(),
+        "warning": r.warning,
+        "province": r.province,
+        "regions": r.regions,
+        "institutions": r.institutions,
+    }))? + "\n")
+}
+
+/// Words for the outlook in a table or an export.
+pub fn standing_word(s: Standing, zh: bool) -> &'static str {
+    match (s, zh) {
+        (Standing::Meets, true) => "已达标",
+        (Standing::Meets, false) => "meets",
+        (Standing::OnPace, true) => "按进度可达标",
+        (Standing::OnPace, false) => "on pace",
+        (Standing::Behind, true) => "进度落后",
+        (Standing::Behind, false) => "behind",
+    }
+}
+
+/// One short phrase per risk, for a table cell or an export.
+pub fn risk_words(risks: &[Risk], zh: bool) -> String {
+    risks
+        .iter()
+        .map(|r| match r {
+            Risk::Pace {
+                measure,
+                projected,
+                threshold,
+                per_month,
+            } => {
+                let what = match measure {
+                    crate::domain::renewal::Measure::Total => {
+                        if zh { "总数" } else { "total" }.to_string()
+                    }
+                    crate::domain::renewal::Measure::Occupation(c) => c.clone(),
+                };
+                if zh {
+                    format!("{what}预计{projected}<{threshold}（月均{per_month:.1}）")
+                } else {
+                    format!("{what} projected {projected}<{threshold} ({per_month:.1}/month)")
+                }
+            }
+            Risk::NoApplication { days_left } => {
+                if zh {
+                    format!("续期窗口已开，未收到申请（剩{days_left}天）")
+                } else {
+                    format!("renewal window open, no application ({days_left} days left)")
+                }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn table(r: &Renewal, reference: &Reference, lang: Lang) -> String {
     use comfy_table::{presets::ASCII_BORDERS_ONLY_CONDENSED, Table};
     let zh = lang == Lang::Zh;
     let mut t = Table::new();
@@ -32,12 +168,15 @@ pub fn renewal(
             "机构",
             "类别",
             "地区",
-            "有效期",
+            "有效期至",
             "剩余天数",
             "证书/门槛",
+            "近12月月均",
+            "预计",
             "未达标职业",
             "续期申请",
-            "结论",
+            "进度",
+            "预警",
         ]
     } else {
         vec![
@@ -45,77 +184,67 @@ pub fn renewal(
             "institution",
             "category",
             "region",
-            "period",
+            "valid to",
             "days left",
             "certs/threshold",
+            "per month",
+            "projected",
             "occupations short",
             "renewal filed",
-            "verdict",
+            "standing",
+            "warning",
         ]
     });
-    for r in &rows {
-        let short: Vec<String> = r
+    for row in &r.institutions {
+        let short: Vec<String> = row
             .occupations
             .iter()
-            .filter(|o| !o.meets)
-            .map(|o| format!("{} {}<{}", o.code, o.certificates, o.threshold))
+            .filter(|o| o.meets == Some(false))
+            .map(|o| format!("{} {}<{}", o.code, o.certificates, o.threshold.unwrap_or(0)))
             .collect();
-        let name: String = sanitize(&r.name).chars().take(18).collect();
+        let name: String = sanitize(&row.name).chars().take(18).collect();
         let region = reference
             .divisions
-            .get(&r.region)
+            .get(&row.region)
             .map(|d| d.name.clone())
-            .unwrap_or_else(|| r.region.clone());
+            .unwrap_or_else(|| sanitize(&row.region));
         t.add_row(vec![
-            r.credit_code.clone(),
+            sanitize(&row.credit_code),
             name,
-            r.category.clone(),
+            row.category.clone(),
             region,
-            format!("{}..{}", r.valid_from, r.valid_to),
-            r.days_left.to_string(),
-            format!("{}/{}", r.certificates, r.threshold),
+            row.valid_to.clone(),
+            row.days_left.to_string(),
+            format!("{}/{}", row.certificates, row.threshold),
+            format!("{:.1}", row.pace.per_month),
+            row.pace.projected.to_string(),
             short.join(" "),
-            if r.renewal_on_file {
-                if zh {
-                    "已提交"
-                } else {
-                    "yes"
-                }
-            } else if zh {
-                "未提交"
-            } else {
-                "no"
+            match (row.renewal_on_file, zh) {
+                (true, true) => "已提交",
+                (true, false) => "yes",
+                (false, true) => "未提交",
+                (false, false) => "no",
             }
             .to_string(),
-            if r.meets {
-                if zh {
-                    "达标"
-                } else {
-                    "meets"
-                }
-            } else if zh {
-                "未达标"
+            standing_word(row.outlook.standing, zh).to_string(),
+            if row.outlook.at_risk {
+                risk_words(&row.outlook.risks, zh)
             } else {
-                "short"
-            }
-            .to_string(),
+                String::new()
+            },
         ]);
     }
-    let meets = rows.iter().filter(|r| r.meets).count();
-    Ok(format!(
-        "{t}\n{}\n",
-        if zh {
-            format!(
-                "截至 {as_of}：{} 家机构，{meets} 家达标，{} 家未达标",
-                rows.len(),
-                rows.len() - meets
-            )
-        } else {
-            format!(
-                "As of {as_of}: {} institutions, {meets} meet the threshold, {} short",
-                rows.len(),
-                rows.len() - meets
-            )
-        }
-    ))
+    let p = &r.province;
+    let summary = if zh {
+        format!(
+            "截至 {}：{} 家机构，{} 家已达标，{} 家按进度可达标，{} 家落后；预警 {} 家（其中 {} 家续期窗口已开未申请）",
+            r.as_of, p.institutions, p.meets, p.on_pace, p.behind, p.at_risk, p.no_application
+        )
+    } else {
+        format!(
+            "As of {}: {} institutions, {} meet the thresholds, {} on pace, {} behind; {} at risk ({} with the renewal window open and no application)",
+            r.as_of, p.institutions, p.meets, p.on_pace, p.behind, p.at_risk, p.no_application
+        )
+    };
+    format!("{t}\n{summary}\n")
 }

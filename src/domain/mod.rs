@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod credit_code;
 pub mod evaluate;
 pub mod reference;
+pub mod renewal;
 pub mod rules;
 pub mod validate;
 

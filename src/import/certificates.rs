@@ -936,19 +936,12 @@ pub fn import(
     Ok(report)
 }
 
-/// Rows go from the reading thread to the writing one in batches of this many, each sorted
-/// by certificate number: neighbouring keys then go to neighbouring B-tree pages, which
-/// SQLite inserts several times faster than keys in file order.
+/// Rows go from the reading thread to the writing one in batches of this many.
 const BATCH: usize = 1 << 16;
 
 /// A checked row with its holder's ID already hashed.
 type Ready = (NewCertificate, Option<HolderId>);
 
-/// Stable: of two rows with one number, the first in the file is kept.
-fn sorted(mut batch: Vec<Ready>) -> Vec<Ready> {
-    batch.sort_by(|a, b| a.0.certificate_no.cmp(&b.0.certificate_no));
-    batch
-}
 
 fn write_all(
     store: &mut Store,
@@ -963,13 +956,31 @@ fn write_all(
     let rows = &mut *reader;
     // Reading and checking the file runs beside SQLite, on the machine's other core. At most
     // four batches (some 100 MB for 64 Ki rows each) are held at once.
-    let inserted = std::thread::scope(|scope| -> anyhow::Result<_> {
+    let mut writer = Writer::begin_bulk(&tx, account, file, salt, expected)?;
+    let mut checker = writer.checker();
+    let checked = checker.is_some();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
         let (send, batches) = std::sync::mpsc::sync_channel::<Result<Vec<Ready>, RowError>>(2);
+        // Stored batches go back to the reading thread to be emptied there: memory is freed
+        // by the thread that allocated it, which glibc's allocator does far more cheaply.
+        let (give_back, returned) = std::sync::mpsc::channel::<Vec<Ready>>();
+        let checker = &mut checker;
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
+            let fresh = || match returned.try_recv() {
+                Ok(mut used) => {
+                    used.clear();
+                    used
+                }
+                Err(_) => Vec::with_capacity(BATCH),
+            };
+            let mut batch = fresh();
             for row in rows {
                 match row {
                     Ok(cert) => {
+                        // A repeated number is counted here and goes no further.
+                        if checker.as_mut().is_some_and(|c| !c.admit(&cert)) {
+                            continue;
+                        }
                         let holder = HolderId::of(salt, &cert);
                         batch.push((cert, holder));
                     }
@@ -980,19 +991,29 @@ fn write_all(
                     }
                 }
                 if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if send.send(Ok(sorted(full))).is_err() {
+                    let full = std::mem::replace(&mut batch, fresh());
+                    if send.send(Ok(full)).is_err() {
                         return;
                     }
                 }
             }
             if !batch.is_empty() {
-                let _ = send.send(Ok(sorted(batch)));
+                let _ = send.send(Ok(batch));
             }
         });
-        let mut writer = Writer::begin_bulk(&tx, account, file, salt, expected)?;
         for batch in batches {
-            for (cert, holder) in batch.map_err(|e| fail(&e))? {
+            let batch = batch.map_err(|e| fail(&e))?;
+            if checked {
+                // A failure here is not a row's fault (the checker admitted them all): the
+                // disk, say. Its message names no row.
+                writer
+                    .add_checked_many(&batch)
+                    .map_err(|e| fail(&format!("cannot store the certificates: {e}")))?;
+                // The reader may have finished; then the batch is freed here.
+                let _ = give_back.send(batch);
+                continue;
+            }
+            for (cert, holder) in batch {
                 writer
                     .add_with_holder(&cert, holder.as_ref())
                     .map_err(|e| {
@@ -1003,8 +1024,12 @@ fn write_all(
                     })?;
             }
         }
-        Ok(writer)
+        Ok(())
     })?;
+    if let Some(c) = checker {
+        writer.join(c);
+    }
+    let inserted = writer;
     // The reading thread has ended: its warnings are complete.
     let inserted = inserted.finish(account, file, reader.warnings().count)?;
     tx.commit()?;

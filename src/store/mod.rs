@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_core.sql"),
     include_str!("migrations/002_certificates.sql"),
     include_str!("migrations/003_review.sql"),
+    include_str!("migrations/004_certificate_counts.sql"),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -31,21 +32,30 @@ pub struct Store {
 
 /// Opens a connection with the pragmas every connection needs, without migrating.
 pub fn connect(path: &Path) -> Result<Connection> {
-    create_private(path)?;
+    let new = create_private(path)?;
     let conn = Connection::open(path)
         .with_context(|| format!("{}: cannot open database", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if new {
+        // Set before the first table: millions of certificate rows import faster with fewer,
+        // larger pages (fewer B-tree splits and page headers).
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
 }
 
+/// Page size of a new database file.
+pub const PAGE_SIZE: i64 = 16384;
+
 /// A new database file is created readable by its owner only: it holds personal data.
-fn create_private(path: &Path) -> Result<()> {
+/// True when the file is new (and empty).
+fn create_private(path: &Path) -> Result<bool> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if path.exists() {
-        return Ok(());
+        return Ok(std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -62,7 +72,7 @@ fn create_private(path: &Path) -> Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("{}: cannot create database", path.display()))?;
-    Ok(())
+    Ok(true)
 }
 
 impl Store {
