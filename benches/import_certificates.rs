@@ -248,8 +248,7 @@ fn generate(path: &Path, rows: usize, random: bool) -> Result<usize> {
         writeln!(
             out,
             "{number},{},{},{level},{issued},{name},{id}",
-            codes[inst],
-            OCCUPATIONS[occ],
+            codes[inst], OCCUPATIONS[occ],
         )?;
     }
     out.flush()?;

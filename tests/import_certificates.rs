@@ -644,3 +644,70 @@ fn recorded_counts_window_edges_and_other_institutions() {
             .is_none()
     );
 }
+
+/// The day counts that renewal statistics read must equal a count of the rows themselves,
+/// whichever path an import took: row by row (a small file) or bulk (index dropped, numbers
+/// checked in memory), with numbers repeated within a file and across files.
+#[test]
+fn day_counts_agree_with_the_rows_after_bulk_and_small_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (code('6'), code('7'));
+    let line = |i: usize, c: &str, day: u32, occ: &str| {
+        format!(
+            "{},{c},{occ},3,2024-03-{day:02},王芳,52010219900101123X",
+            no(i)
+        )
+    };
+    // Bulk: 60,000 rows over 2 institutions, 2 occupations and 28 days; every 100th row
+    // repeats the number of the row before it.
+    let rows: Vec<String> = (0..60_000)
+        .map(|i| {
+            let n = if i % 100 == 99 { i - 1 } else { i };
+            let c = if i % 3 == 0 { &a } else { &b };
+            let occ = if i % 2 == 0 {
+                "4-10-01-06"
+            } else {
+                "4-10-01-05"
+            };
+            line(n, c, 1 + (i % 28) as u32, occ)
+        })
+        .collect();
+    let big = csv(dir.path(), "big.csv", &rows);
+    let mut s = store(dir.path());
+    let r = import(&mut s, "tester", &big, opts()).unwrap();
+    assert_eq!((r.rows, r.added, r.duplicates), (60_000, 59_400, 600));
+    // Small: 5 rows, 2 of them already stored by the bulk import.
+    let small = csv(
+        dir.path(),
+        "small.csv",
+        &[
+            line(0, &a, 1, "4-10-01-06"),
+            line(59_998, &b, 1, "4-10-01-06"),
+            line(70_000, &a, 1, "4-10-01-06"),
+            line(70_001, &a, 1, "4-10-01-06"),
+            line(70_002, &b, 28, "4-10-01-05"),
+        ],
+    );
+    let r = import(&mut s, "tester", &small, opts()).unwrap();
+    assert_eq!((r.added, r.duplicates), (3, 2));
+
+    let mismatches = count(
+        &s,
+        "SELECT count(*) FROM (
+           SELECT credit_code, issued_on, occupation_code, count(*) AS n FROM certificates
+           GROUP BY 1, 2, 3
+         ) AS rows
+         FULL JOIN certificate_counts AS c USING (credit_code, issued_on, occupation_code)
+         WHERE rows.n IS NOT c.n",
+    );
+    assert_eq!(mismatches, 0);
+    assert_eq!(count(&s, "SELECT sum(n) FROM certificate_counts"), 59_403);
+    // The unique index made again after the bulk load, and still refusing a repeat.
+    let dup = s.conn.execute(
+        "INSERT INTO certificates (certificate_no, credit_code, occupation_code, level,
+           issued_on, import_id) SELECT certificate_no, credit_code, occupation_code, level,
+           issued_on, import_id FROM certificates LIMIT 1",
+        [],
+    );
+    assert!(dup.is_err(), "certificate numbers stay unique");
+}

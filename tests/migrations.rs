@@ -75,3 +75,56 @@ fn audit_log_cannot_be_edited() {
     let e = store.conn.execute("DELETE FROM audit_log", []).unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
 }
+
+/// Version 3 held certificates keyed by number with 64-hex hashes and a covering index;
+/// version 4 moves them to a rowid table with 16-byte hashes and fills the day counts.
+#[test]
+fn certificates_of_version_3_move_to_version_4_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let hash = "ab".repeat(32);
+    {
+        let mut conn = store::connect(&path).unwrap();
+        store::migrations().to_version(&mut conn, 3).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO imports (id, at, account, file, rows, added, duplicates, warnings)
+               VALUES (1, '2026-01-01T00:00:00Z', 't', 'f.csv', 3, 3, 0, 0);
+             INSERT INTO certificates VALUES
+               ('Y000152000001253000001', '91520100123456789X', '4-10-01-06', 3, '2024-03-05',
+                '王芳', '{hash}', '520102********123X', 1),
+               ('Y000152000001253000002', '91520100123456789X', '4-10-01-06', 3, '2024-03-05',
+                NULL, NULL, NULL, 1),
+               ('Y000152000001253000003', '91520100123456789X', '4-10-01-05', 4, '2024-03-06',
+                NULL, NULL, NULL, 1);"
+        ))
+        .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    let (n, h): (i64, Vec<u8>) = s
+        .conn
+        .query_row(
+            "SELECT count(*), (SELECT holder_id_hash FROM certificates
+                               WHERE certificate_no = 'Y000152000001253000001')
+             FROM certificates",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(h, vec![0xab; 16]);
+    let counts: Vec<(String, String, i64)> = s
+        .conn
+        .prepare("SELECT issued_on, occupation_code, n FROM certificate_counts ORDER BY 1, 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            ("2024-03-05".into(), "4-10-01-06".into(), 2),
+            ("2024-03-06".into(), "4-10-01-05".into(), 1)
+        ]
+    );
+}

@@ -3,9 +3,9 @@
 
 mod common;
 use chrono::NaiveDate;
+use pingshen::domain::renewal::{Measure, Risk, Standing, Warning};
 use pingshen::domain::validate::{parse_application, ValidateOptions};
 use pingshen::store::certificates::{NewCertificate, Writer};
-use pingshen::domain::renewal::{Measure, Risk, Standing, Warning};
 use pingshen::store::{cases, stats, Store};
 use std::process::Command;
 

@@ -2351,10 +2351,20 @@ fn report(
         "  certificates  {written} records for {with_certs} institutions\n"
     ));
     if !waiting.is_empty() {
+        // A province-scale demo has hundreds: the first ten say where to start.
+        let more = waiting.len().saturating_sub(10);
+        let mut shown = waiting
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if more > 0 {
+            shown.push_str(&format!(" and {more} more"));
+        }
         out.push_str(&format!(
-            "Proposed by a colleague, awaiting approval by you ({}): {}\n",
+            "Proposed by a colleague, awaiting approval by you ({}): {shown}\n",
             sanitize(&staff.admin),
-            waiting.join(", ")
         ));
     }
     Ok(out)

@@ -57,16 +57,22 @@ pub fn keep(row: &RenewalRow, f: &Filter) -> bool {
 pub fn sort(rows: &mut [RenewalRow], by: Sort) {
     let share = |r: &RenewalRow| r.certificates as f64 / r.threshold.max(1) as f64;
     match by {
-        Sort::ValidTo => rows.sort_by(|a, b| {
-            (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code))
-        }),
+        Sort::ValidTo => {
+            rows.sort_by(|a, b| (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code)))
+        }
         Sort::Risk => rows.sort_by(|a, b| {
-            (!a.outlook.at_risk, b.outlook.standing, &a.valid_to, &a.credit_code).cmp(&(
-                !b.outlook.at_risk,
-                a.outlook.standing,
-                &b.valid_to,
-                &b.credit_code,
-            ))
+            (
+                !a.outlook.at_risk,
+                b.outlook.standing,
+                &a.valid_to,
+                &a.credit_code,
+            )
+                .cmp(&(
+                    !b.outlook.at_risk,
+                    a.outlook.standing,
+                    &b.valid_to,
+                    &b.credit_code,
+                ))
         }),
         Sort::Region => rows.sort_by(|a, b| {
             (&a.prefecture, &a.region, &a.valid_to).cmp(&(&b.prefecture, &b.region, &b.valid_to))
@@ -100,14 +106,26 @@ pub fn load(
 }
 
 pub fn json(r: &Renewal, reference: &Reference) -> Result<String> {
-    Ok(serde_json::to_string_pretty(&serde_json::json!({
-        "as_of": r.as_of.to_string(),
-        "rules_version": reference.rules.version(),
-        "warning": r.warning,
-        "province": r.province,
-        "regions": r.regions,
-        "institutions": r.institutions,
-    }))? + "\n")
+    // Serialised from the rows themselves: a `json!` tree would copy 10,000 of them first.
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        as_of: String,
+        rules_version: String,
+        warning: &'a Warning,
+        province: &'a crate::domain::renewal::Summary,
+        regions: &'a [stats::RegionSummary],
+        institutions: &'a [RenewalRow],
+    }
+    let mut out = serde_json::to_string_pretty(&Out {
+        as_of: r.as_of.to_string(),
+        rules_version: reference.rules.version(),
+        warning: &r.warning,
+        province: &r.province,
+        regions: &r.regions,
+        institutions: &r.institutions,
+    })?;
+    out.push('\n');
+    Ok(out)
 }
 
 /// Words for the outlook in a table or an export.
@@ -246,5 +264,20 @@ pub fn table(r: &Renewal, reference: &Reference, lang: Lang) -> String {
             r.as_of, p.institutions, p.meets, p.on_pace, p.behind, p.at_risk, p.no_application
         )
     };
-    format!("{t}\n{summary}\n")
+    let mut regions = String::new();
+    for g in &r.regions {
+        let x = &g.summary;
+        regions.push_str(&if zh {
+            format!(
+                "  {}：{} 家，已达标 {}，按进度 {}，落后 {}，预警 {}（未申请 {}）\n",
+                sanitize(&g.name), x.institutions, x.meets, x.on_pace, x.behind, x.at_risk, x.no_application
+            )
+        } else {
+            format!(
+                "  {}: {} institutions, {} meet, {} on pace, {} behind, {} at risk ({} no application)\n",
+                sanitize(&g.name), x.institutions, x.meets, x.on_pace, x.behind, x.at_risk, x.no_application
+            )
+        });
+    }
+    format!("{t}\n{summary}\n{regions}")
 }

@@ -260,7 +260,10 @@ mod tests {
     fn warns_when_the_renewal_window_is_open_without_an_application() {
         let w = Warning::default();
         let fine = total(700, 300, 600, "2026-10-01");
-        assert_eq!(outlook(std::slice::from_ref(&fine), 91, false, w).risks, vec![]);
+        assert_eq!(
+            outlook(std::slice::from_ref(&fine), 91, false, w).risks,
+            vec![]
+        );
         let o = outlook(std::slice::from_ref(&fine), 90, false, w);
         assert_eq!(o.standing, Standing::Meets);
         assert_eq!(o.risks, vec![Risk::NoApplication { days_left: 90 }]);
@@ -281,6 +284,9 @@ mod tests {
         ));
         let mut s = Summary::default();
         s.add(&o, 960);
-        assert_eq!((s.institutions, s.behind, s.at_risk, s.certificates), (1, 1, 1, 960));
+        assert_eq!(
+            (s.institutions, s.behind, s.at_risk, s.certificates),
+            (1, 1, 1, 960)
+        );
     }
 }

@@ -942,7 +942,6 @@ const BATCH: usize = 1 << 16;
 /// A checked row with its holder's ID already hashed.
 type Ready = (NewCertificate, Option<HolderId>);
 
-
 fn write_all(
     store: &mut Store,
     account: &str,

@@ -6,8 +6,8 @@ use crate::domain::evaluate::RecordedCounts;
 use anyhow::Result;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, Statement};
-use sha2::{Digest, Sha256};
 use rustc_hash::{FxHashMap, FxHashSet};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCertificate {
@@ -171,8 +171,7 @@ pub const CHUNK: usize = 32;
 /// Loads smaller than this keep the unique index up to date row by row.
 const BULK_MIN_ROWS: u64 = 50_000;
 
-const UNIQUE_INDEX: &str =
-    "CREATE UNIQUE INDEX certificates_no ON certificates (certificate_no)";
+const UNIQUE_INDEX: &str = "CREATE UNIQUE INDEX certificates_no ON certificates (certificate_no)";
 
 impl<'c> Writer<'c> {
     pub fn begin(conn: &'c Connection, account: &str, file: &str, salt: &str) -> Result<Self> {
@@ -252,8 +251,9 @@ impl<'c> Writer<'c> {
         file: &str,
         salt: &str,
     ) -> Result<Self> {
-        let any: bool =
-            conn.query_row("SELECT EXISTS (SELECT 1 FROM certificates)", [], |r| r.get(0))?;
+        let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM certificates)", [], |r| {
+            r.get(0)
+        })?;
         if any {
             return Self::begin(conn, account, file, salt);
         }

@@ -563,6 +563,9 @@ pub struct CaseDetail {
     /// Open deadlines (not yet done), earliest first: (item, due, detail_zh, detail_en).
     pub deadlines: Vec<(String, String, String, String)>,
     pub institution_status: String,
+    /// For a renewal case: the certificates on record in the declared window, to show
+    /// beside the declared counts. `None` when there are no records for the institution.
+    pub recorded: Option<crate::domain::RecordedCounts>,
 }
 
 impl CaseDetail {
@@ -678,8 +681,16 @@ fn load_detail(conn: &Connection, actor: &Actor, case_no: &str) -> Result<CaseDe
     let deadlines = st
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let inst = &application.institution;
+    let recorded = match (kind.as_str(), inst.valid_from, inst.valid_to) {
+        ("renewal", Some(from), Some(to)) => {
+            super::certificates::recorded_counts(conn, &inst.credit_code, from, to)?
+        }
+        _ => None,
+    };
     Ok(CaseDetail {
         id,
+        recorded,
         checklist: checklist(conn, id)?,
         case_no,
         kind,
