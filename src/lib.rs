@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod commands;
 pub mod domain;
+pub mod export;
 pub mod import;
 pub mod settings;
 pub mod store;
