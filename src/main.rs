@@ -125,6 +125,9 @@ enum StatsCommand {
         /// Warn about pace this many days before a period ends (default: rules, 180)
         #[arg(long, value_name = "DAYS")]
         at_risk_days: Option<u32>,
+        /// Write the statistics to FILE (.csv or .xlsx) instead of printing them
+        #[arg(long, value_name = "FILE", conflicts_with = "json")]
+        export: Option<PathBuf>,
     },
 }
 
@@ -186,7 +189,12 @@ fn run(cli: Cli) -> Result<String> {
             at_risk,
             sort,
             at_risk_days,
+            export,
         })) => {
+            // A wrong extension or folder is refused before the statistics are worked out.
+            if let Some(file) = &export {
+                pingshen::export::check_target(file)?;
+            }
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let mut renewal_settings = settings.renewal;
@@ -204,7 +212,9 @@ fn run(cli: Cli) -> Result<String> {
             };
             let sort = commands::stats::Sort::parse(&sort)?;
             let r = commands::stats::load(&store, &reference, as_of, warning, &filter, sort)?;
-            if json {
+            if let Some(file) = &export {
+                pingshen::export::renewal::run(file, &r, &reference, lang)
+            } else if json {
                 commands::stats::json(&r, &reference)
             } else {
                 Ok(commands::stats::table(&r, &reference, lang))
@@ -273,6 +283,12 @@ fn run(cli: Cli) -> Result<String> {
                 .rules
                 .value("recognition_period_years", today)
                 .map_err(anyhow::Error::msg)? as u32;
+            let warning = settings
+                .renewal
+                .over(pingshen::store::stats::warning_from_rules(
+                    &reference.rules,
+                    today,
+                )?);
             pingshen::ui::run(
                 store,
                 actor,
@@ -283,6 +299,7 @@ fn run(cli: Cli) -> Result<String> {
                     no_color: std::env::var_os("NO_COLOR").is_some(),
                     today,
                     period_years,
+                    warning: Some(warning),
                 },
             )?;
             Ok(String::new())

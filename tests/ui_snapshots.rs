@@ -70,6 +70,7 @@ fn app(dir: &std::path::Path, lang: Lang, ascii: bool, size: (u16, u16)) -> App 
             no_color: true,
             today: today(),
             period_years: 3,
+            warning: None,
         },
         size,
     )
@@ -299,4 +300,270 @@ fn proposing_with_unresolved_items_is_refused_in_the_ui_language() {
     let msg = a.message.clone().map(|m| m.0).unwrap_or_default();
     assert!(msg.starts_with("尚有条目待审"), "{msg}");
     assert_eq!(a.case.as_ref().unwrap().detail.status, before);
+}
+
+// ------------------------------------------------------------ renewal statistics
+
+/// Opens the renewal statistics from the queue.
+fn open_stats(a: &mut App) {
+    key(a, KeyCode::Char('S'));
+}
+
+/// Opens the statistics and one institution in them, found by search: a social organisation
+/// with per-occupation thresholds, certificates on record and more than one warning.
+fn open_stats_detail(a: &mut App) {
+    open_stats(a);
+    key(a, KeyCode::Char('/'));
+    typed(a, "家政服务业协会");
+    key(a, KeyCode::Enter);
+    key(a, KeyCode::Enter);
+}
+
+#[test]
+fn stats() {
+    each_variant("stats", open_stats);
+}
+
+#[test]
+fn stats_detail() {
+    each_variant("stats_detail", open_stats_detail);
+}
+
+#[test]
+fn stats_help() {
+    for (lang, tag) in [(Lang::Zh, "zh"), (Lang::En, "en")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = app(dir.path(), lang, false, (80, 24));
+        open_stats(&mut a);
+        key(&mut a, KeyCode::Char('?'));
+        insta::assert_snapshot!(format!("stats_help_{tag}_80x24"), screen(&a, (80, 24)));
+    }
+}
+
+fn stats_view(a: &App) -> &pingshen::ui::stats::StatsView {
+    a.stats.as_ref().expect("the statistics are open")
+}
+
+fn shown_rows(a: &App) -> Vec<&pingshen::store::stats::RenewalRow> {
+    let sv = stats_view(a);
+    sv.view.iter().map(|&i| &sv.data.institutions[i]).collect()
+}
+
+#[test]
+fn stats_sort_cycles_through_end_risk_region_shortfall() {
+    use pingshen::commands::stats::Sort;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_stats(&mut a);
+    assert_eq!(a.screen, pingshen::ui::keymap::Screen::Stats);
+    let n = shown_rows(&a).len();
+    assert!(n > 20, "{n} institutions in the demo's statistics");
+    let mut seen = vec![stats_view(&a).sort];
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Char('o'));
+        seen.push(stats_view(&a).sort);
+        let rows = shown_rows(&a);
+        assert_eq!(rows.len(), n, "sorting keeps every row");
+        match stats_view(&a).sort {
+            Sort::ValidTo => assert!(rows.windows(2).all(|w| w[0].valid_to <= w[1].valid_to)),
+            Sort::Risk => {
+                // Every institution at risk comes before every one that is not.
+                let first_calm = rows.iter().position(|r| !r.outlook.at_risk).unwrap_or(n);
+                assert!(rows[first_calm..].iter().all(|r| !r.outlook.at_risk));
+                assert!(first_calm > 0);
+            }
+            Sort::Region => assert!(rows.windows(2).all(|w| w[0].prefecture <= w[1].prefecture)),
+            Sort::Shortfall => {
+                let share = |r: &pingshen::store::stats::RenewalRow| {
+                    r.certificates as f64 / r.threshold.max(1) as f64
+                };
+                assert!(rows.windows(2).all(|w| share(w[0]) <= share(w[1])));
+            }
+        }
+        assert_eq!(stats_view(&a).selected, 0, "a new order starts at its top");
+        // The pane sorts indices; the order is that of `commands::stats::sort` on the rows.
+        let mut by_rows = stats_view(&a).data.institutions.clone();
+        pingshen::commands::stats::sort(&mut by_rows, Sort::ValidTo);
+        pingshen::commands::stats::sort(&mut by_rows, stats_view(&a).sort);
+        let codes = |rows: Vec<&pingshen::store::stats::RenewalRow>| {
+            rows.into_iter()
+                .map(|r| r.credit_code.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes(shown_rows(&a)), codes(by_rows.iter().collect()));
+    }
+    assert_eq!(
+        seen,
+        [
+            Sort::ValidTo,
+            Sort::Risk,
+            Sort::Region,
+            Sort::Shortfall,
+            Sort::ValidTo
+        ]
+    );
+}
+
+#[test]
+fn stats_at_risk_filter_keeps_only_institutions_at_risk() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::En, false, (80, 24));
+    open_stats(&mut a);
+    let all = shown_rows(&a).len();
+    let at_risk = stats_view(&a).data.province.at_risk as usize;
+    assert!(at_risk > 0 && at_risk < all, "{at_risk} of {all}");
+    key(&mut a, KeyCode::Char('a'));
+    let rows = shown_rows(&a);
+    assert_eq!(rows.len(), at_risk);
+    assert!(rows.iter().all(|r| r.outlook.at_risk));
+    // `!` is the same toggle.
+    key(&mut a, KeyCode::Char('!'));
+    assert_eq!(shown_rows(&a).len(), all);
+    // With a prefecture and a category on top, every row shown satisfies all three.
+    key(&mut a, KeyCode::Char('!'));
+    key(&mut a, KeyCode::Char('R'));
+    let pref = a.prefectures[0].0.clone();
+    assert!(shown_rows(&a)
+        .iter()
+        .all(|r| r.outlook.at_risk && r.prefecture == pref));
+    // `x` clears them all.
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(shown_rows(&a).len(), all);
+}
+
+#[test]
+fn stats_search_finds_by_name_initials_and_credit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_stats(&mut a);
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "家政");
+    let rows = shown_rows(&a);
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.name.contains("家政")));
+    let code = rows[0].credit_code.clone();
+    key(&mut a, KeyCode::Esc);
+    assert!(shown_rows(&a).len() > 20, "Esc clears the search");
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, &code);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(shown_rows(&a)[0].credit_code, code);
+    assert!(!stats_view(&a).typing);
+}
+
+#[test]
+fn stats_enter_opens_an_institution_and_esc_goes_back() {
+    use pingshen::ui::keymap::Screen;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_stats(&mut a);
+    key(&mut a, KeyCode::Char('j'));
+    let code = shown_rows(&a)[1].credit_code.clone();
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.screen, Screen::Institution);
+    let detail = stats_view(&a)
+        .detail
+        .as_ref()
+        .expect("an institution is open");
+    assert_eq!(detail.row.credit_code, code);
+    // j steps to the next institution of the list without going back.
+    key(&mut a, KeyCode::Char('j'));
+    let next = shown_rows(&a)[2].credit_code.clone();
+    assert_eq!(
+        stats_view(&a)
+            .detail
+            .as_ref()
+            .map(|d| d.row.credit_code.clone()),
+        Some(next)
+    );
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.screen, Screen::Stats);
+    assert!(stats_view(&a).detail.is_none());
+    assert_eq!(stats_view(&a).selected, 2);
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.screen, Screen::Queue);
+    assert!(!a.quit);
+}
+
+#[test]
+fn stats_months_of_an_institution_cover_its_period_to_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, (80, 24));
+    open_stats_detail(&mut a);
+    let d = stats_view(&a)
+        .detail
+        .as_ref()
+        .expect("an institution is open");
+    let sum: u64 = d.months.iter().map(|m| m.1).sum();
+    assert_eq!(
+        sum, d.row.certificates,
+        "the months add up to the period's count"
+    );
+    assert_eq!(
+        d.months.first().map(|m| &m.0[..]),
+        Some(&d.row.valid_from[..7])
+    );
+}
+
+#[test]
+fn stats_of_a_city_reviewer_hold_only_their_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = Reference::builtin().unwrap();
+    let path = dir.path().join("ui.db");
+    std::fs::copy(template(), &path).unwrap();
+    let store = Store::open(&path).unwrap();
+    let actor = review::actor(&store.conn, "wangjing").unwrap();
+    assert_eq!(actor.region, "520100");
+    let mut a = App::new(
+        store,
+        actor,
+        reference,
+        Options {
+            lang: Lang::Zh,
+            ascii: false,
+            no_color: true,
+            today: today(),
+            period_years: 3,
+            warning: None,
+        },
+        (80, 24),
+    )
+    .unwrap();
+    open_stats(&mut a);
+    let sv = stats_view(&a);
+    assert!(sv
+        .data
+        .institutions
+        .iter()
+        .all(|r| r.region.starts_with("5201")));
+    assert_eq!(
+        sv.data.province.institutions as usize,
+        sv.data.institutions.len()
+    );
+}
+
+/// A renewal case shows the declared certificate counts beside those on record, with the
+/// difference, per occupation and in total.
+#[test]
+fn renewal_case_shows_declared_beside_recorded() {
+    for (lang, tag, words) in [
+        (Lang::Zh, "zh", ["证书数：申报与记录", "合计 申报"]),
+        (
+            Lang::En,
+            "en",
+            ["Certificates: declared and recorded", "total declared"],
+        ),
+    ] {
+        let size = (120, 40);
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = app(dir.path(), lang, false, size);
+        // Kind filter: all → selection → renewal.
+        key(&mut a, KeyCode::Char('t'));
+        key(&mut a, KeyCode::Char('t'));
+        key(&mut a, KeyCode::Enter);
+        let shown = screen(&a, size);
+        for w in words {
+            assert!(shown.contains(w), "{w}:\n{shown}");
+        }
+        insta::assert_snapshot!(format!("renewal_case_{tag}_120x40"), shown);
+    }
 }

@@ -55,7 +55,9 @@ pub const PAGE_SIZE: i64 = 16384;
 fn create_private(path: &Path) -> Result<bool> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if path.exists() {
-        return Ok(std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false));
+        return Ok(std::fs::metadata(path)
+            .map(|m| m.len() == 0)
+            .unwrap_or(false));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {

@@ -5,17 +5,21 @@
 
 use super::keymap::{self, Action, Screen};
 use super::search::SearchIndex;
+use super::stats::{self as pane, StatsView};
 use super::strings::{self, Strings};
 use super::theme::Theme;
 use crate::assets::Reference;
 use crate::commands::Lang;
+use crate::domain::renewal::Warning;
 use crate::store::review::{
     self, Actor, CaseDetail, Mark, Proposal, QueueFilter, QueueRow, QueueSort, ReviewError,
 };
+use crate::store::stats::Renewal;
 use crate::store::{audit, Store};
 use chrono::NaiveDate;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui_textarea::{TextArea, WrapMode};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 pub struct Options {
@@ -24,6 +28,9 @@ pub struct Options {
     pub no_color: bool,
     pub today: NaiveDate,
     pub period_years: u32,
+    /// The early-warning settings (the rules' with `config.toml` over them); `None`: the
+    /// rules' own as of `today`.
+    pub warning: Option<Warning>,
 }
 
 /// Status tabs of the queue, in the order a case moves through them.
@@ -37,7 +44,8 @@ pub const TABS: [Option<&str>; 7] = [
     Some("closed"),
 ];
 const KINDS: [Option<&str>; 4] = [None, Some("selection"), Some("renewal"), Some("exit")];
-const CATEGORIES: [Option<&str>; 4] = [None, Some("employer"), Some("school"), Some("social_org")];
+pub const CATEGORIES: [Option<&str>; 4] =
+    [None, Some("employer"), Some("school"), Some("social_org")];
 pub const DECISIONS: [&str; 4] = ["approve", "approve_partial", "reject", "supplement"];
 /// How long typing may pause before the draft is written.
 const DRAFT_DEBOUNCE: Duration = Duration::from_millis(500);
@@ -153,6 +161,34 @@ pub struct App {
     pub draft_due: Option<Instant>,
     pub size: (u16, u16),
     pub prefectures: Vec<(String, String)>,
+    pub warning: Warning,
+    /// The renewal statistics, once opened (kept when going back to the queue, so that
+    /// the filters and sort are still there next time).
+    pub stats: Option<StatsView>,
+    /// A reading of the statistics on its own thread and connection (started with the
+    /// desk, and by a reload), so that opening the pane need not wait for the query.
+    pub stats_loading: Option<Receiver<anyhow::Result<Renewal>>>,
+    /// A finished background reading not yet shown.
+    pub stats_ready: Option<Renewal>,
+}
+
+/// The renewal statistics limited to a reviewer's region.
+fn read_stats(
+    conn: &rusqlite::Connection,
+    reference: &Reference,
+    region: &str,
+    today: NaiveDate,
+    warning: Warning,
+) -> anyhow::Result<Renewal> {
+    let mut data =
+        crate::store::stats::renewal(conn, &reference.rules, &reference.divisions, today, warning)?;
+    let prefix = review::scope_prefix(region);
+    let before = data.institutions.len();
+    data.institutions.retain(|r| r.region.starts_with(&prefix));
+    if data.institutions.len() != before {
+        data.resummarise(&reference.divisions);
+    }
+    Ok(data)
 }
 
 pub fn new_textarea(text: &str) -> TextArea<'static> {
@@ -188,6 +224,10 @@ impl App {
             .filter(|d| d.level == "prefecture" && d.code.starts_with(&prefix))
             .map(|d| (d.code.clone(), d.name.clone()))
             .collect();
+        let warning = match opts.warning {
+            Some(w) => w,
+            None => crate::store::stats::warning_from_rules(&reference.rules, opts.today)?,
+        };
         let mut app = Self {
             store,
             actor,
@@ -223,6 +263,10 @@ impl App {
             draft_due: None,
             size,
             prefectures,
+            warning,
+            stats: None,
+            stats_loading: None,
+            stats_ready: None,
         };
         app.reload_queue()?;
         Ok(app)
@@ -428,6 +472,7 @@ impl App {
                 self.overlay = Some(Overlay::Help { scroll: 0 });
                 self.dirty = true;
             }
+            Action::Stats => self.open_stats()?,
             _ => {}
         }
         Ok(())
@@ -991,6 +1036,304 @@ impl App {
         self.dirty = true;
     }
 
+    // ------------------------------------------------------------ renewal statistics
+
+    /// Rows of the statistics' institution list that fit the screen.
+    pub fn stats_height(&self) -> usize {
+        pane::list_height(self.size, self.prefectures.len())
+    }
+
+    /// Reads the statistics (one query over the per-day counts), limited to the reviewer's
+    /// region like every other view of the desk.
+    fn load_stats(&self) -> anyhow::Result<Renewal> {
+        read_stats(
+            &self.store.conn,
+            &self.reference,
+            &self.actor.region,
+            self.today,
+            self.warning,
+        )
+    }
+
+    /// Starts reading the statistics on another thread with its own connection (at
+    /// province scale the query takes a few hundred milliseconds). Nothing happens when a
+    /// reading is already under way or the database has no file (a test's in-memory one).
+    pub fn start_stats_load(&mut self) {
+        if self.stats_loading.is_some() {
+            return;
+        }
+        let Some(path) = self.store.conn.path().filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let path = std::path::PathBuf::from(path);
+        let (reference, region) = (self.reference.clone(), self.actor.region.clone());
+        let (today, warning) = (self.today, self.warning);
+        let (send, recv) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let data = crate::store::connect(&path)
+                .and_then(|conn| read_stats(&conn, &reference, &region, today, warning));
+            // The desk may have closed meanwhile; then nobody wants the figures.
+            let _ = send.send(data);
+        });
+        self.stats_loading = Some(recv);
+    }
+
+    /// Takes a finished background reading: shown at once when the statistics are on
+    /// screen, else kept for when they open. True when something changed on screen.
+    pub fn poll_stats_load(&mut self) -> anyhow::Result<bool> {
+        let Some(rx) = &self.stats_loading else {
+            return Ok(false);
+        };
+        let data = match rx.try_recv() {
+            Ok(d) => d,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(false),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.stats_loading = None;
+                return Ok(false);
+            }
+        };
+        self.stats_loading = None;
+        let data = data?;
+        if matches!(self.screen, Screen::Stats | Screen::Institution) && self.stats.is_some() {
+            self.install_stats(data);
+            let m = self.s.reloaded;
+            self.info(m);
+            return Ok(true);
+        }
+        self.stats_ready = Some(data);
+        Ok(false)
+    }
+
+    /// Opens the statistics: a background reading when one has finished (the desk starts
+    /// one when it opens), else read now; filters, sort and search from last time stay.
+    fn open_stats(&mut self) -> anyhow::Result<()> {
+        let data = match self.stats_ready.take() {
+            Some(d) => d,
+            None => match self.stats_loading.take() {
+                // Under way: its remaining time is less than a whole new reading.
+                Some(rx) => rx
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("statistics: reading stopped"))??,
+                None => self.load_stats()?,
+            },
+        };
+        self.install_stats(data);
+        self.screen = Screen::Stats;
+        self.message = None;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Shows new figures, keeping the view's filters, sort and search.
+    fn install_stats(&mut self, data: Renewal) {
+        let h = self.stats_height();
+        let sv = match self.stats.take() {
+            Some(mut sv) => {
+                sv.replace_data(data);
+                sv
+            }
+            None => StatsView::new(data),
+        };
+        let sv = self.stats.insert(sv);
+        let open = sv.detail.take().map(|d| d.row.credit_code.clone());
+        sv.rebuild(&self.prefectures, h);
+        self.dirty = true;
+        // An institution on screen is shown again with its new figures.
+        let same = self
+            .stats
+            .as_ref()
+            .is_some_and(|sv| sv.selected_row().map(|r| &r.credit_code) == open.as_ref());
+        if open.is_some() && self.screen == Screen::Institution {
+            if same {
+                // Its months are read again too; a failure leaves the list.
+                if self.open_institution().is_err() {
+                    self.screen = Screen::Stats;
+                }
+            } else {
+                self.screen = Screen::Stats;
+            }
+        }
+    }
+
+    /// Opens the selected institution: its row as held, and its months from one query.
+    fn open_institution(&mut self) -> anyhow::Result<()> {
+        let Some(sv) = &mut self.stats else {
+            return Ok(());
+        };
+        let Some(row) = sv.selected_row().cloned() else {
+            return Ok(());
+        };
+        let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+        // The period up to today (or to its end): later months hold nothing yet.
+        let months = match (parse(&row.valid_from), parse(&row.valid_to)) {
+            (Some(from), Some(to)) if from <= self.today => crate::store::stats::monthly(
+                &self.store.conn,
+                &row.credit_code,
+                from,
+                to.min(self.today),
+            )?,
+            _ => Vec::new(),
+        };
+        sv.detail = Some(pane::Detail { row, months });
+        self.screen = Screen::Institution;
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn stats_action(&mut self, a: Action) -> anyhow::Result<()> {
+        let h = self.stats_height();
+        let Some(sv) = &mut self.stats else {
+            self.screen = Screen::Queue;
+            return Ok(());
+        };
+        let sel = sv.selected as isize;
+        let hi = h as isize;
+        let moved = match a {
+            Action::Down => sv.move_to(sel + 1, h),
+            Action::Up => sv.move_to(sel - 1, h),
+            Action::PageDown => sv.move_to(sel + hi, h),
+            Action::PageUp => sv.move_to(sel - hi, h),
+            Action::Top => sv.move_to(0, h),
+            Action::Bottom => sv.move_to(isize::MAX / 2, h),
+            _ => false,
+        };
+        if moved {
+            self.dirty = true;
+            return Ok(());
+        }
+        let prefectures = &self.prefectures;
+        match a {
+            Action::Open => self.open_institution()?,
+            Action::Search => {
+                sv.start_search();
+                sv.typing = true;
+                self.dirty = true;
+            }
+            Action::Sort => {
+                let by = pane::next_sort(sv.sort);
+                sv.set_sort(by, prefectures, h);
+                // A new order starts at its top.
+                sv.selected = 0;
+                sv.scroll(h);
+                self.dirty = true;
+            }
+            Action::FilterRegion => {
+                sv.region = (sv.region + 1) % (prefectures.len() + 1);
+                sv.rebuild(prefectures, h);
+                self.dirty = true;
+            }
+            Action::FilterCategory => {
+                sv.category = (sv.category + 1) % CATEGORIES.len();
+                sv.rebuild(prefectures, h);
+                self.dirty = true;
+            }
+            Action::FilterAtRisk => {
+                sv.at_risk = !sv.at_risk;
+                sv.rebuild(prefectures, h);
+                self.dirty = true;
+            }
+            Action::ClearFilters => {
+                sv.region = 0;
+                sv.category = 0;
+                sv.at_risk = false;
+                sv.set_query(String::new());
+                sv.rebuild(prefectures, h);
+                self.dirty = true;
+            }
+            // Read on another thread: the list stays usable and the new figures replace
+            // it when they come (the selection and filters stay).
+            Action::Reload => {
+                self.start_stats_load();
+                let m = self.s.reloading;
+                self.info(m);
+            }
+            Action::Back => {
+                self.screen = Screen::Queue;
+                self.message = None;
+                self.reload_queue()?;
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                self.dirty = true;
+            }
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn institution_action(&mut self, a: Action) -> anyhow::Result<()> {
+        let h = self.stats_height();
+        match a {
+            // The next or previous institution of the list, without going back to it.
+            Action::Down | Action::Up => {
+                let Some(sv) = &mut self.stats else {
+                    return Ok(());
+                };
+                let to = sv.selected as isize + if a == Action::Down { 1 } else { -1 };
+                if sv.move_to(to, h) {
+                    self.open_institution()?;
+                }
+            }
+            Action::Back => {
+                if let Some(sv) = &mut self.stats {
+                    sv.detail = None;
+                }
+                self.screen = Screen::Stats;
+                self.message = None;
+                self.dirty = true;
+            }
+            Action::Reload => {
+                self.start_stats_load();
+                let m = self.s.reloading;
+                self.info(m);
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                self.dirty = true;
+            }
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn stats_search_key(&mut self, k: &KeyEvent) -> anyhow::Result<()> {
+        let h = self.stats_height();
+        let Some(sv) = &mut self.stats else {
+            return Ok(());
+        };
+        let query = match k.code {
+            KeyCode::Esc => {
+                sv.typing = false;
+                Some(String::new())
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => {
+                sv.typing = false;
+                None
+            }
+            KeyCode::Backspace => {
+                let mut q = sv.query.clone();
+                q.pop();
+                Some(q)
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL) && !crate::text::is_unsafe(c) =>
+            {
+                let mut q = sv.query.clone();
+                q.push(c);
+                Some(q)
+            }
+            _ => return Ok(()),
+        };
+        if let Some(q) = query {
+            sv.set_query(q);
+            sv.rebuild(&self.prefectures, h);
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
     // ------------------------------------------------------------ events
 
     pub fn handle_event(&mut self, ev: Event) {
@@ -999,6 +1342,10 @@ impl App {
             Event::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
+                let h = self.stats_height();
+                if let Some(sv) = &mut self.stats {
+                    sv.scroll(h);
+                }
                 self.fetch_rows()
             }
             Event::Paste(text) => {
@@ -1024,6 +1371,9 @@ impl App {
         if self.screen == Screen::Queue && self.queue.typing {
             return self.search_key(&k);
         }
+        if self.screen == Screen::Stats && self.stats.as_ref().is_some_and(|sv| sv.typing) {
+            return self.stats_search_key(&k);
+        }
         let Some(a) = keymap::lookup(self.screen, &k) else {
             return Ok(());
         };
@@ -1034,6 +1384,8 @@ impl App {
         match self.screen {
             Screen::Queue => self.queue_action(a),
             Screen::Case => self.case_action(a),
+            Screen::Stats => self.stats_action(a),
+            Screen::Institution => self.institution_action(a),
         }
     }
 

@@ -151,6 +151,9 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
             levels.join("/")
         )));
     }
+    if d.kind == "renewal" {
+        lines.extend(declared_recorded(app, d));
+    }
     if !d.deadlines.is_empty() {
         lines.push(Line::styled(s.deadlines.to_string(), t.header()));
         for (item, due, zh, en) in &d.deadlines {
@@ -186,6 +189,43 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
             lines.push(Line::from(format!(" {}", e(l))));
         }
     }
+    lines
+}
+
+/// A renewal's declared certificate counts beside those on record for the same window,
+/// per occupation and in total, with the difference (what R12 asks the reviewer to weigh).
+fn declared_recorded(app: &App, d: &crate::store::review::CaseDetail) -> Vec<Line<'static>> {
+    let s = app.s;
+    let mut lines = vec![Line::styled(
+        s.declared_recorded.to_string(),
+        app.theme.header(),
+    )];
+    let Some(rec) = &d.recorded else {
+        lines.push(Line::from(format!(" {}", s.no_records)));
+        return lines;
+    };
+    let row = |what: &str, declared: Option<u64>, recorded: u64| {
+        let diff = match declared {
+            Some(n) if n != recorded => format!(" ({:+})", recorded as i64 - n as i64),
+            Some(_) => " (=)".to_string(),
+            None => String::new(),
+        };
+        let declared = declared.map_or("-".to_string(), |n| n.to_string());
+        Line::from(format!(
+            " {what} {} {declared} · {} {recorded}{diff}",
+            s.declared, s.recorded
+        ))
+    };
+    let mut declared_total: Option<u64> = None;
+    for o in &d.application.occupations {
+        let declared = o.certificates_declared.map(u64::from);
+        if let Some(n) = declared {
+            declared_total = Some(declared_total.unwrap_or(0) + n);
+        }
+        let recorded = rec.per_occupation.get(&o.code).copied().unwrap_or(0);
+        lines.push(row(&o.code, declared, recorded));
+    }
+    lines.push(row(s.sum_total, declared_total, rec.total));
     lines
 }
 

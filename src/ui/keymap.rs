@@ -9,6 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub enum Screen {
     Queue,
     Case,
+    /// The renewal statistics and early warning.
+    Stats,
+    /// One institution of the statistics.
+    Institution,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub enum Action {
     Approve,
     SendBack,
     History,
+    Stats,
+    FilterAtRisk,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,11 +94,11 @@ pub struct Binding {
     pub hint: bool,
 }
 
-use Screen::{Case as C, Queue as Q};
+use Screen::{Case as C, Institution as I, Queue as Q, Stats as St};
 
 pub static KEYMAP: &[Binding] = &[
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[ch('j'), code(KeyCode::Down)],
         label: "j/↓",
         action: Action::Down,
@@ -101,7 +107,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[ch('k'), code(KeyCode::Up)],
         label: "k/↑",
         action: Action::Up,
@@ -110,7 +116,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[code(KeyCode::PageDown), ctrl('f'), ctrl('d')],
         label: "PgDn/^F",
         action: Action::PageDown,
@@ -119,7 +125,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[code(KeyCode::PageUp), ctrl('b'), ctrl('u')],
         label: "PgUp/^B",
         action: Action::PageUp,
@@ -128,7 +134,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[ch('g'), code(KeyCode::Home)],
         label: "g/Home",
         action: Action::Top,
@@ -137,13 +143,49 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St],
         keys: &[ch('G'), code(KeyCode::End)],
         label: "G/End",
         action: Action::Bottom,
         zh: "到底",
         en: "bottom",
         hint: false,
+    },
+    Binding {
+        screens: &[St],
+        keys: &[code(KeyCode::Enter), ch('l'), code(KeyCode::Right)],
+        label: "Enter",
+        action: Action::Open,
+        zh: "查看机构详情",
+        en: "institution detail",
+        hint: true,
+    },
+    Binding {
+        screens: &[St],
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::Search,
+        zh: "搜索（名称、拼音首字母、信用代码）",
+        en: "search (name, pinyin initials, credit code)",
+        hint: true,
+    },
+    Binding {
+        screens: &[St],
+        keys: &[ch('a'), ch('!')],
+        label: "a/!",
+        action: Action::FilterAtRisk,
+        zh: "只看预警机构",
+        en: "at risk only",
+        hint: true,
+    },
+    Binding {
+        screens: &[St],
+        keys: &[ch('o')],
+        label: "o",
+        action: Action::Sort,
+        zh: "切换排序（到期、预警、地区、差距）",
+        en: "change sort order (end of period, risk, region, shortfall)",
+        hint: true,
     },
     Binding {
         screens: &[Q],
@@ -191,7 +233,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: true,
     },
     Binding {
-        screens: &[Q],
+        screens: &[Q, St],
         keys: &[ch('c')],
         label: "c",
         action: Action::FilterCategory,
@@ -200,7 +242,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q],
+        screens: &[Q, St],
         keys: &[ch('R')],
         label: "R",
         action: Action::FilterRegion,
@@ -227,7 +269,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q],
+        screens: &[Q, St],
         keys: &[ch('x')],
         label: "x",
         action: Action::ClearFilters,
@@ -245,7 +287,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St, I],
         keys: &[ch('r')],
         label: "r",
         action: Action::Reload,
@@ -371,12 +413,48 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[C],
+        screens: &[C, St],
         keys: &[code(KeyCode::Esc), ch('q'), code(KeyCode::Left)],
         label: "q/Esc",
         action: Action::Back,
         zh: "返回队列",
         en: "back to queue",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::Stats,
+        zh: "续期统计与预警",
+        en: "renewal statistics and early warning",
+        hint: true,
+    },
+    Binding {
+        screens: &[I],
+        keys: &[ch('j'), code(KeyCode::Down)],
+        label: "j/↓",
+        action: Action::Down,
+        zh: "下一家机构",
+        en: "next institution",
+        hint: true,
+    },
+    Binding {
+        screens: &[I],
+        keys: &[ch('k'), code(KeyCode::Up)],
+        label: "k/↑",
+        action: Action::Up,
+        zh: "上一家机构",
+        en: "previous institution",
+        hint: true,
+    },
+    Binding {
+        screens: &[I],
+        keys: &[code(KeyCode::Esc), ch('q'), code(KeyCode::Left)],
+        label: "q/Esc",
+        action: Action::Back,
+        zh: "返回统计",
+        en: "back to statistics",
         hint: true,
     },
     Binding {
@@ -389,7 +467,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: true,
     },
     Binding {
-        screens: &[Q, C],
+        screens: &[Q, C, St, I],
         keys: &[ch('?'), code(KeyCode::F(1))],
         label: "?",
         action: Action::Help,
@@ -433,6 +511,8 @@ pub fn describe(b: &Binding, lang: Lang) -> &'static str {
 /// The short label of a binding in the hint bar, which must fit 80 columns.
 pub fn hint_label(b: &Binding, lang: Lang) -> &'static str {
     let (zh, en) = match b.action {
+        // In the statistics, Enter opens an institution (and j/k step through them there).
+        Action::Open if b.screens.contains(&Screen::Stats) => ("详情", "detail"),
         Action::Open => ("打开", "open"),
         Action::Search => ("搜索", "search"),
         Action::FilterKind => ("类型", "kind"),
@@ -446,6 +526,11 @@ pub fn hint_label(b: &Binding, lang: Lang) -> &'static str {
         Action::Propose => ("拟办", "propose"),
         Action::Approve => ("批准", "approve"),
         Action::Back => ("返回", "back"),
+        Action::Stats => ("统计", "stats"),
+        Action::FilterAtRisk => ("预警", "at risk"),
+        Action::Sort => ("排序", "sort"),
+        Action::Down => ("下一家", "next"),
+        Action::Up => ("上一家", "prev."),
         _ => (b.zh, b.en),
     };
     match lang {
@@ -460,7 +545,12 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_on_a_screen() {
-        for screen in [Screen::Queue, Screen::Case] {
+        for screen in [
+            Screen::Queue,
+            Screen::Case,
+            Screen::Stats,
+            Screen::Institution,
+        ] {
             let mut seen = Vec::new();
             for b in bindings(screen) {
                 for k in b.keys {

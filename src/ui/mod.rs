@@ -8,6 +8,7 @@ pub mod keymap;
 pub mod overlay;
 pub mod queue;
 pub mod search;
+pub mod stats;
 pub mod strings;
 pub mod term;
 pub mod theme;
@@ -47,6 +48,8 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.screen {
         keymap::Screen::Queue => queue::render(f, app, main),
         keymap::Screen::Case => case::render(f, app, main),
+        keymap::Screen::Stats => stats::render(f, app, main),
+        keymap::Screen::Institution => stats::render_detail(f, app, main),
     }
     overlay::message(
         f,
@@ -62,12 +65,17 @@ pub fn draw(f: &mut Frame, app: &App) {
 }
 
 /// Opens the desk. The terminal is restored however this returns.
+/// How often a background reading of the statistics is looked for.
+const STATS_POLL: Duration = Duration::from_millis(40);
+
 pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options) -> Result<()> {
     term::install_panic_hook();
     let signals = term::install_signal_flags()?;
     let size = crossterm::terminal::size().unwrap_or((MIN_WIDTH, MIN_HEIGHT));
     // Built before the alternate screen, so a start-up error prints to a normal terminal.
     let mut app = App::new(store, actor, reference, opts, size)?;
+    // The statistics pane then opens without waiting for its query.
+    app.start_stats_load();
     term::enter()?;
     let result = event_loop(&mut app, &signals);
     // Whatever ended the loop, a note being typed is kept.
@@ -103,10 +111,17 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             return Ok(());
         }
         let now = Instant::now();
-        let wait = app
+        let mut wait = app
             .draft_due
             .map(|t| t.saturating_duration_since(now).min(TICK))
             .unwrap_or(TICK);
+        if app.stats_loading.is_some() {
+            // Statistics are being read on another thread: look for them now and then.
+            if app.poll_stats_load()? {
+                continue;
+            }
+            wait = wait.min(STATS_POLL);
+        }
         if term::wait_input(wait) == term::Input::HungUp {
             return Ok(());
         }

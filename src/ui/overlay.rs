@@ -103,9 +103,16 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
                     Span::raw(keymap::describe(b, app.lang).to_string()),
                 ]));
             }
-            if screen == Screen::Queue {
-                lines.push(Line::from(""));
-                lines.push(Line::from(s.search_help));
+            match screen {
+                Screen::Queue => {
+                    lines.push(Line::from(""));
+                    lines.push(Line::from(s.search_help));
+                }
+                Screen::Stats => {
+                    lines.push(Line::from(""));
+                    lines.push(Line::from(s.stats_search_help));
+                }
+                _ => {}
             }
             lines.push(Line::styled(s.close.to_string(), t.dim()));
             clear(f, r);

@@ -2,6 +2,7 @@
 //! translation is one place to edit and no screen hard-codes text.
 
 use crate::commands::Lang;
+use crate::domain::renewal::{Measure, Pace, Risk, Standing, Summary};
 
 pub struct Strings {
     pub app: &'static str,
@@ -28,6 +29,11 @@ pub struct Strings {
     pub too_small: &'static str,
     pub facts: &'static str,
     pub occupations: &'static str,
+    pub declared_recorded: &'static str,
+    pub declared: &'static str,
+    pub recorded: &'static str,
+    pub sum_total: &'static str,
+    pub no_records: &'static str,
     pub checklist: &'static str,
     pub deadlines: &'static str,
     pub credit_code: &'static str,
@@ -61,6 +67,7 @@ pub struct Strings {
     pub all_resolved: &'static str,
     pub unresolved_left: &'static str,
     pub reloaded: &'static str,
+    pub reloading: &'static str,
     pub article_missing: &'static str,
     pub waiting_days: &'static str,
     pub due_in: &'static str,
@@ -81,6 +88,50 @@ pub struct Strings {
     pub unresolved_block: &'static str,
     pub two_person: &'static str,
     pub not_approver: &'static str,
+    // ---- renewal statistics
+    pub stats_title: &'static str,
+    pub as_of: &'static str,
+    pub by_prefecture: &'static str,
+    pub chart_at_risk: &'static str,
+    pub chart_inst: &'static str,
+    pub col_prefecture: &'static str,
+    pub col_inst_n: &'static str,
+    pub col_meets: &'static str,
+    pub col_on_pace: &'static str,
+    pub col_behind: &'static str,
+    pub col_at_risk: &'static str,
+    pub col_no_app: &'static str,
+    pub col_certs: &'static str,
+    pub col_share: &'static str,
+    pub col_days_left: &'static str,
+    pub col_count: &'static str,
+    pub col_per_month: &'static str,
+    pub col_projected: &'static str,
+    pub col_standing: &'static str,
+    pub col_valid_to: &'static str,
+    pub col_filed: &'static str,
+    pub filed_yes: &'static str,
+    pub filed_no: &'static str,
+    pub sort_valid_to: &'static str,
+    pub sort_risk: &'static str,
+    pub sort_region: &'static str,
+    pub sort_shortfall: &'static str,
+    pub filter_at_risk: &'static str,
+    pub shown: &'static str,
+    pub no_institutions: &'static str,
+    pub stats_search_help: &'static str,
+    pub renewal_application: &'static str,
+    pub no_warning: &'static str,
+    pub total: &'static str,
+    pub occ_chart: &'static str,
+    /// Followed by the legend's marks: issued, projected, threshold.
+    pub legend_issued: &'static str,
+    pub legend_projected: &'static str,
+    pub legend_threshold: &'static str,
+    pub monthly_title: &'static str,
+    pub months_none: &'static str,
+    /// "+3" followed by this: occupations that did not fit.
+    pub more_occupations: &'static str,
 }
 
 pub static ZH: Strings = Strings {
@@ -108,6 +159,11 @@ pub static ZH: Strings = Strings {
     too_small: "终端太小：至少需要 80x24",
     facts: "机构信息",
     occupations: "职业（工种）",
+    declared_recorded: "证书数：申报与记录",
+    declared: "申报",
+    recorded: "记录",
+    sum_total: "合计",
+    no_records: "无证书记录，按申报数计",
     checklist: "审查清单",
     deadlines: "期限",
     credit_code: "信用代码",
@@ -141,6 +197,7 @@ pub static ZH: Strings = Strings {
     all_resolved: "全部条目已审结，可按 d 拟办决定",
     unresolved_left: "项待审",
     reloaded: "已重新载入",
+    reloading: "正在重新统计…",
     article_missing: "未找到该条原文",
     waiting_days: "候",
     due_in: "限",
@@ -159,6 +216,47 @@ pub static ZH: Strings = Strings {
     unresolved_block: "尚有条目待审，不能拟办此决定（可选“补正”）：",
     two_person: "双人复核：拟办人不能批准自己的拟办意见，请由另一位批准人批准",
     not_approver: "只有批准人或管理员可以批准或退回拟办意见",
+    stats_title: "续期统计与预警",
+    as_of: "截至",
+    by_prefecture: "各市州",
+    chart_at_risk: "预警",
+    chart_inst: "机构",
+    col_prefecture: "市州",
+    col_inst_n: "机构",
+    col_meets: "已达标",
+    col_on_pace: "可达标",
+    col_behind: "落后",
+    col_at_risk: "预警",
+    col_no_app: "未申请",
+    col_certs: "证书",
+    col_share: "预警占比",
+    col_days_left: "剩余天",
+    col_count: "证书/门槛",
+    col_per_month: "月均",
+    col_projected: "预计",
+    col_standing: "进度",
+    col_valid_to: "有效期至",
+    col_filed: "续期申请",
+    filed_yes: "已提交",
+    filed_no: "未提交",
+    sort_valid_to: "到期",
+    sort_risk: "预警",
+    sort_region: "地区",
+    sort_shortfall: "差距",
+    filter_at_risk: "只看预警",
+    shown: "显示",
+    no_institutions: "没有符合条件的机构",
+    stats_search_help: "搜索时：输入即筛选（名称、拼音首字母、信用代码），Enter 确认，Esc 清除",
+    renewal_application: "续期申请",
+    no_warning: "未预警",
+    total: "总数",
+    occ_chart: "证书与门槛",
+    legend_issued: "已发",
+    legend_projected: "按近12月进度预计",
+    legend_threshold: "门槛",
+    monthly_title: "每月发证",
+    months_none: "有效期尚未开始，没有发证记录",
+    more_occupations: " 个职业未显示（终端加高可见）",
 };
 
 pub static EN: Strings = Strings {
@@ -186,6 +284,11 @@ pub static EN: Strings = Strings {
     too_small: "Terminal too small: 80x24 at least",
     facts: "Institution",
     occupations: "Occupations",
+    declared_recorded: "Certificates: declared and recorded",
+    declared: "declared",
+    recorded: "recorded",
+    sum_total: "total",
+    no_records: "no certificate records; the declared counts are used",
     checklist: "Checklist",
     deadlines: "Deadlines",
     credit_code: "Credit code",
@@ -220,6 +323,7 @@ pub static EN: Strings = Strings {
     all_resolved: "Every item is resolved: press d to propose",
     unresolved_left: "unresolved",
     reloaded: "Reloaded",
+    reloading: "Counting again…",
     article_missing: "Article text not found",
     waiting_days: "",
     due_in: "due ",
@@ -240,6 +344,48 @@ pub static EN: Strings = Strings {
         "Items are unresolved, so this decision cannot be proposed (supplement can): ",
     two_person: "Two-person rule: the reviewer who proposed a decision cannot approve it",
     not_approver: "Only an approver or an admin may approve or send back a proposal",
+    stats_title: "Renewal statistics",
+    as_of: "as of",
+    by_prefecture: "By pref.",
+    chart_at_risk: "at risk",
+    chart_inst: "inst.",
+    col_prefecture: "Prefecture",
+    col_inst_n: "Inst.",
+    col_meets: "Meet",
+    col_on_pace: "On pace",
+    col_behind: "Behind",
+    col_at_risk: "At risk",
+    col_no_app: "Unfiled",
+    col_certs: "Certs",
+    col_share: "share at risk",
+    col_days_left: "Days",
+    col_count: "Certs/min",
+    col_per_month: "/month",
+    col_projected: "Proj.",
+    col_standing: "Standing",
+    col_valid_to: "Valid to",
+    col_filed: "Renewal",
+    filed_yes: "filed",
+    filed_no: "none",
+    sort_valid_to: "end",
+    sort_risk: "risk",
+    sort_region: "region",
+    sort_shortfall: "shortfall",
+    filter_at_risk: "at risk only",
+    shown: "shown",
+    no_institutions: "No institutions match",
+    stats_search_help:
+        "While searching: typing filters (name, pinyin initials, credit code), Enter keeps, Esc clears",
+    renewal_application: "renewal application",
+    no_warning: "No warning",
+    total: "Total",
+    occ_chart: "Certificates vs thresholds",
+    legend_issued: "issued",
+    legend_projected: "projected (12-month pace)",
+    legend_threshold: "threshold",
+    monthly_title: "Certificates per month",
+    months_none: "The period has not begun: nothing issued yet",
+    more_occupations: " more occupations (a taller terminal shows them)",
 };
 
 pub fn strings(lang: Lang) -> &'static Strings {
@@ -320,5 +466,151 @@ pub fn word(lang: Lang, w: &str) -> &str {
         "approver" => "批准人",
         "admin" => "管理员",
         other => other,
+    }
+}
+
+// ------------------------------------------------------------ renewal statistics
+
+/// The figures of the province (or the reviewer's region) on one line.
+pub fn summary_line(lang: Lang, p: &Summary) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "{}家  已达标 {}  可达标 {}  落后 {}  预警 {}  窗口已开未申请 {}",
+            p.institutions, p.meets, p.on_pace, p.behind, p.at_risk, p.no_application
+        ),
+        Lang::En => format!(
+            "{} inst.  meet {}  on pace {}  behind {}  at risk {}  unfiled {}",
+            p.institutions, p.meets, p.on_pace, p.behind, p.at_risk, p.no_application
+        ),
+    }
+}
+
+/// Days to the end of the period, or since it ended.
+pub fn days_left(lang: Lang, n: i64) -> String {
+    match (lang, n >= 0) {
+        (Lang::Zh, true) => format!("剩 {n} 天"),
+        (Lang::Zh, false) => format!("已过期 {} 天", -n),
+        (Lang::En, true) => format!("{n} days left"),
+        (Lang::En, false) => format!("ended {} days ago", -n),
+    }
+}
+
+/// A standing in a narrow column (the full words are `commands::stats::standing_word`).
+pub fn standing_short(lang: Lang, s: Standing) -> &'static str {
+    match (lang, s) {
+        (Lang::Zh, Standing::Meets) => "达标",
+        (Lang::Zh, Standing::OnPace) => "可达标",
+        (Lang::Zh, Standing::Behind) => "落后",
+        (Lang::En, Standing::Meets) => "meets",
+        (Lang::En, Standing::OnPace) => "on pace",
+        (Lang::En, Standing::Behind) => "behind",
+    }
+}
+
+/// The recognition period and the days left in it.
+pub fn period_line(lang: Lang, from: &str, to: &str, days: i64) -> String {
+    match lang {
+        Lang::Zh => format!("有效期 {from}..{to}（{}）", days_left(lang, days)),
+        Lang::En => format!("period {from}..{to} ({})", days_left(lang, days)),
+    }
+}
+
+/// The count against the threshold and where the pace leads.
+pub fn count_line(lang: Lang, certificates: u64, threshold: u64, pace: &Pace) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "证书 {certificates} / 门槛 {threshold} · 按近12月进度到期预计 {}",
+            pace.projected
+        ),
+        Lang::En => format!(
+            "certificates {certificates} / threshold {threshold} · projected to the end {}",
+            pace.projected
+        ),
+    }
+}
+
+/// The pace basis: certificates of the last 12 months and the monthly rate.
+pub fn pace_line(lang: Lang, pace: &Pace) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "近12月 {} 张（按 {} 天计）· 月均 {:.1} 张",
+            pace.recent, pace.basis_days, pace.per_month
+        ),
+        Lang::En => format!(
+            "last 12 months {} (over {} days) · {:.1} a month",
+            pace.recent, pace.basis_days, pace.per_month
+        ),
+    }
+}
+
+/// One reason for the early warning, in words with its figures. `what` names an occupation
+/// measure (code and name); the total is named here.
+pub fn risk_line(lang: Lang, risk: &Risk, occupation: &dyn Fn(&str) -> String) -> String {
+    match risk {
+        Risk::Pace {
+            measure,
+            projected,
+            threshold,
+            per_month,
+        } => {
+            let what = match measure {
+                Measure::Total => match lang {
+                    Lang::Zh => "总数".to_string(),
+                    Lang::En => "total".to_string(),
+                },
+                Measure::Occupation(code) => occupation(code),
+            };
+            match lang {
+                Lang::Zh => format!(
+                    "{what}：预计 {projected} < {threshold}（近12月月均 {per_month:.1} 张）"
+                ),
+                Lang::En => {
+                    format!("{what}: projected {projected} < {threshold} ({per_month:.1} a month)")
+                }
+            }
+        }
+        Risk::NoApplication { days_left: d } => match (lang, *d >= 0) {
+            (Lang::Zh, true) => format!("续期窗口已开，尚未收到续期申请（剩 {d} 天）"),
+            (Lang::Zh, false) => format!("有效期已过 {} 天，未收到续期申请", -d),
+            (Lang::En, true) => {
+                format!("renewal window open and no application filed ({d} days left)")
+            }
+            (Lang::En, false) => format!("period ended {} days ago and no application filed", -d),
+        },
+    }
+}
+
+/// Several occupations short of their threshold, on one line: (name, projected).
+pub fn occupations_short(lang: Lang, threshold: u64, occs: &[(String, u64)]) -> String {
+    let list: Vec<String> = occs.iter().map(|(n, p)| format!("{n} {p}")).collect();
+    match lang {
+        Lang::Zh => format!(
+            "{} 个职业预计不足 {threshold}：{}",
+            occs.len(),
+            list.join("、")
+        ),
+        Lang::En => format!(
+            "{} occupations projected under {threshold}: {}",
+            occs.len(),
+            list.join(", ")
+        ),
+    }
+}
+
+/// The span of the monthly chart: first and last month and how many are shown.
+pub fn months_span(lang: Lang, first: &str, last: &str, shown: usize, all: usize) -> String {
+    match (lang, shown < all) {
+        (Lang::Zh, false) => format!("{first} 至 {last}，共 {all} 个月"),
+        (Lang::Zh, true) => format!("{first} 至 {last}，最近 {shown} 个月（共 {all} 个月）"),
+        (Lang::En, false) => format!("{first} to {last}, {all} months"),
+        (Lang::En, true) => format!("{first} to {last}, the last {shown} of {all} months"),
+    }
+}
+
+/// The highest month, for the chart's scale.
+pub fn months_max(lang: Lang, max: u64) -> String {
+    match lang {
+        Lang::Zh => format!("最高 {max} 张/月"),
+        Lang::En => format!("max {max} a month"),
     }
 }
