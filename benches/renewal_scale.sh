@@ -70,7 +70,7 @@ with open(sys.argv[1], "w") as f:
 sys.exit(rc)
 EOF
 for size in 80x24 120x40; do
-    python3 "$PTYBENCH" --lang C.UTF-8 --size "$size" --out "$TMP/pane-$size.json" \
+    python3 "$PTYBENCH" --lang C.UTF-8 --size "$size" --out "$TMP/pane-$size.json" --quit-keys 'q q' \
         --keys 'S#open q#back S#open q#back S#open j#move*30 PgDn#page*5 o#sort*4 a#filter*2 Enter#drill q#back' \
         -- python3 "$TMP/rss.py" "$TMP/rss-$size" "$BIN" --db "$DB" --lang zh >/dev/null
 done

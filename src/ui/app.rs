@@ -1108,16 +1108,24 @@ impl App {
     /// one when it opens), else read now; filters, sort and search from last time stay.
     fn open_stats(&mut self) -> anyhow::Result<()> {
         let data = match self.stats_ready.take() {
-            Some(d) => d,
+            Some(d) => Some(d),
+            // Opened before: shown at once as last read, and read again meanwhile.
+            None if self.stats.is_some() => {
+                self.start_stats_load();
+                None
+            }
             None => match self.stats_loading.take() {
                 // Under way: its remaining time is less than a whole new reading.
-                Some(rx) => rx
-                    .recv()
-                    .map_err(|_| anyhow::anyhow!("statistics: reading stopped"))??,
-                None => self.load_stats()?,
+                Some(rx) => Some(
+                    rx.recv()
+                        .map_err(|_| anyhow::anyhow!("statistics: reading stopped"))??,
+                ),
+                None => Some(self.load_stats()?),
             },
         };
-        self.install_stats(data);
+        if let Some(data) = data {
+            self.install_stats(data);
+        }
         self.screen = Screen::Stats;
         self.message = None;
         self.dirty = true;
