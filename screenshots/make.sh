@@ -184,3 +184,21 @@ keys small Enter
 keys small Enter
 wait_for small "案件 $CASE ·"
 shot small case-80x24
+
+# Renewal statistics and early warning, then one institution at risk.
+start st 120 40 --lang zh
+wait_for st "全部"
+keys st S
+wait_for st "续期统计与预警"
+shot st stats-zh
+keys st a
+wait_for st "显示 "
+keys st Enter
+wait_for st "每月发证"
+shot st stats-institution-zh
+
+start st80 80 24 --lang zh
+wait_for st80 "全部"
+keys st80 S
+wait_for st80 "续期统计与预警"
+shot st80 stats-80x24
