@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod cases;
+pub mod catalogue;
 pub mod certificates;
+pub mod exits;
 pub mod institutions;
 pub mod review;
 pub mod reviewers;
@@ -20,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_certificates.sql"),
     include_str!("migrations/003_review.sql"),
     include_str!("migrations/004_certificate_counts.sql"),
+    include_str!("migrations/005_exits.sql"),
 ];
 
 pub fn migrations() -> Migrations<'static> {
@@ -55,7 +58,9 @@ pub const PAGE_SIZE: i64 = 16384;
 fn create_private(path: &Path) -> Result<bool> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if path.exists() {
-        return Ok(std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false));
+        return Ok(std::fs::metadata(path)
+            .map(|m| m.len() == 0)
+            .unwrap_or(false));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
