@@ -187,9 +187,19 @@ pub fn step(store: &Store, account: &str, a: StepArgs<'_>, lang: Lang) -> Result
     )
     .map_err(|e| explain(e, lang))?;
     let mut s = if zh {
-        format!("{}：已记录“{}”（{}）", out.case_no, step.zh(), a.date)
+        format!(
+            "{}：已记录“{}”（{}）",
+            sanitize(&out.case_no),
+            step.zh(),
+            a.date
+        )
     } else {
-        format!("{}: recorded {} ({})", out.case_no, step.en(), a.date)
+        format!(
+            "{}: recorded {} ({})",
+            sanitize(&out.case_no),
+            step.en(),
+            a.date
+        )
     };
     if let Some(n) = a.number.filter(|_| step.needs_number()) {
         s.push_str(&if zh {
@@ -319,7 +329,7 @@ pub fn show_text(v: &ExitView, lang: Lang) -> String {
     };
     s.push_str(&format!(
         "{}  {}（{}）  {}\n",
-        v.case_no,
+        sanitize(&v.case_no),
         exit::kind_name(kind, zh),
         v.article,
         status
@@ -558,7 +568,7 @@ pub fn deadlines_table(
             Cell::new(st.calendar_days_left.to_string()),
             Cell::new(st.working_days_left.to_string()),
             Cell::new(sanitize(&r.case_no)),
-            Cell::new(&r.item),
+            Cell::new(sanitize(&r.item)),
             Cell::new(r.exit_kind.map(|k| exit::kind_name(k, zh)).unwrap_or("")),
             Cell::new(name),
             Cell::new({

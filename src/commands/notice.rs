@@ -47,7 +47,7 @@ fn number_and_date(
                     if zh {
                         format!(
                             "{}：“{}”已记录为 {} {}，与所给文号或日期不符",
-                            v.case_no,
+                            sanitize(&v.case_no),
                             step.zh(),
                             sanitize(&number),
                             r.done_on
@@ -55,7 +55,7 @@ fn number_and_date(
                     } else {
                         format!(
                             "{}: {} is on record as {} of {}, which --number or --date contradicts",
-                            v.case_no,
+                            sanitize(&v.case_no),
                             step.word(),
                             sanitize(&number),
                             r.done_on
@@ -77,13 +77,13 @@ fn number_and_date(
                 if zh {
                     format!(
                         "{}：“{}”尚未记录，请给出 --number 和 --date",
-                        v.case_no,
+                        sanitize(&v.case_no),
                         step.zh()
                     )
                 } else {
                     format!(
                         "{}: {} is not on record yet: give --number and --date",
-                        v.case_no,
+                        sanitize(&v.case_no),
                         step.word()
                     )
                 }
@@ -163,7 +163,7 @@ pub fn fields(v: &ExitView, reference: &Reference, today: NaiveDate) -> Fields {
     f.insert("institution", v.institution.clone());
     f.insert("credit_code", v.credit_code.clone());
     f.insert("region", format!("{pref}{county}"));
-    f.insert("case_no", v.case_no.clone());
+    f.insert("case_no", sanitize(&v.case_no).clone());
     f.insert("article", v.article.to_string());
     f.insert("exit_kind", exit::kind_name(kind, true).to_string());
     f.insert("reason", reason(v));
@@ -223,11 +223,11 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
         bail!(
             "{}",
             if zh {
-                format!("{}：退出决定为不予退出，不出具文书", v.case_no)
+                format!("{}：退出决定为不予退出，不出具文书", sanitize(&v.case_no))
             } else {
                 format!(
                     "{}: the exit was rejected; there is nothing to issue",
-                    v.case_no
+                    sanitize(&v.case_no)
                 )
             }
         );
@@ -238,11 +238,14 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
             bail!(
                 "{}",
                 if zh {
-                    format!("{}：社会公告仅用于责令终止退出（第十五条）", v.case_no)
+                    format!(
+                        "{}：社会公告仅用于责令终止退出（第十五条）",
+                        sanitize(&v.case_no)
+                    )
                 } else {
                     format!(
                         "{}: the public announcement is for ordered exits (art. 15) only",
-                        v.case_no
+                        sanitize(&v.case_no)
                     )
                 }
             );
@@ -253,12 +256,12 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
                 if zh {
                     format!(
                         "{0}：尚未记录违法违规情形：pingshen exit order {0} --violations 文字",
-                        v.case_no
+                        sanitize(&v.case_no)
                     )
                 } else {
                     format!(
                         "{0}: the violations are not recorded: pingshen exit order {0} --violations TEXT",
-                        v.case_no
+                        sanitize(&v.case_no)
                     )
                 }
             );
@@ -308,7 +311,7 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
             "已生成{}：{}（案件 {}，文号 {}，{}）\n",
             title.0,
             a.out.display(),
-            v.case_no,
+            sanitize(&v.case_no),
             sanitize(&number),
             date
         )
@@ -317,7 +320,7 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
             "wrote the {}: {} (case {}, number {}, {})\n",
             title.1,
             a.out.display(),
-            v.case_no,
+            sanitize(&v.case_no),
             sanitize(&number),
             date
         )
@@ -333,14 +336,14 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
         out.push_str(&if zh {
             format!(
                 "出具后请记录：pingshen exit step {} {} --date {date} --number '{}'\n",
-                v.case_no,
+                sanitize(&v.case_no),
                 step.word(),
                 sanitize(&number)
             )
         } else {
             format!(
                 "once issued, record it: pingshen exit step {} {} --date {date} --number '{}'\n",
-                v.case_no,
+                sanitize(&v.case_no),
                 step.word(),
                 sanitize(&number)
             )
