@@ -14,6 +14,39 @@ pub const RULES_TEXT_ZH: &str = include_str!("../data/rules/guizhou-institution-
 pub const CALENDAR: &str = include_str!("../data/cn-workday-calendar.toml");
 pub const DIVISIONS: &str = include_str!("../data/guizhou-divisions.csv");
 pub const OCCUPATIONS: &str = include_str!("../data/occupations-2022-draft-subset.csv");
+pub const TERMINATION_NOTICE: &str = include_str!("../data/templates/termination-notice.zh.md");
+pub const PUBLIC_ANNOUNCEMENT: &str = include_str!("../data/templates/public-announcement.zh.md");
+
+/// The document templates, by file name under `data/templates/` (and under `templates/` in
+/// the config directory, where an office keeps its own wording).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("termination-notice.zh.md", TERMINATION_NOTICE),
+    ("public-announcement.zh.md", PUBLIC_ANNOUNCEMENT),
+];
+
+/// A document template: the office's copy in `~/.config/pingshen/templates/NAME` when there is
+/// one, else the built-in one. Returns (text, where it came from).
+pub fn template(name: &str) -> Result<(String, String)> {
+    let builtin = TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .with_context(|| format!("no template named {name}"))?;
+    let custom = config_dir()
+        .map(|d| d.join("templates").join(name))
+        .filter(|p| p.is_file());
+    match custom {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            Ok((text, p.display().to_string()))
+        }
+        None => Ok((
+            builtin.to_string(),
+            format!("built-in data/templates/{name}"),
+        )),
+    }
+}
 
 /// Everything the domain needs, loaded once at start.
 #[derive(Debug, Clone)]

@@ -63,6 +63,61 @@ enum Command {
     /// Reviewers: the OS accounts that may use pingshen, their role and region
     #[command(subcommand)]
     Reviewer(ReviewerCommand),
+    /// Open an automatic-exit case (art. 14) for every lapsed period and refused renewal
+    Sweep {
+        /// The day to sweep for (default: today)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit cases (art. 13-16): record the wrap-up and art. 16 steps, show one, an order's details
+    #[command(subcommand)]
+    Exit(ExitCommand),
+    /// Every open deadline across cases, earliest first, in calendar and working days
+    Deadlines {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// The day to count from (default: today)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        /// Only cases in this county or prefecture (division code, e.g. 520100)
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+    },
+    /// The termination notice (终止评价活动通知书) or the public announcement, as .docx or .md
+    Notice {
+        case_no: String,
+        /// Where to write it: FILE.docx or FILE.md
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The document number, when its step is not yet recorded
+        #[arg(long, value_name = "N")]
+        number: Option<String>,
+        /// The document's date, when its step is not yet recorded
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+        /// The public announcement of an ordered exit (art. 15) instead of the notice
+        #[arg(long)]
+        announcement: bool,
+    },
+    /// The catalogue of institutions in good standing (评价机构目录) on a date
+    Catalogue {
+        /// The date (default: today)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        /// Only institutions in this county or prefecture (division code)
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Write it for publication: FILE.csv or FILE.xlsx
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// Fill the database with a realistic, deterministic demo
     Demo {
         #[arg(long, default_value_t = 200)]
@@ -71,6 +126,45 @@ enum Command {
         certificates: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExitCommand {
+    /// Record a step: announced, certificates_reported, files_archived, termination_notice,
+    /// ministry_filed, website_updated (in that order; the last closes the case)
+    Step {
+        case_no: String,
+        #[arg(value_parser = ["announced", "certificates_reported", "files_archived",
+                              "termination_notice", "ministry_filed", "website_updated"])]
+        step: String,
+        /// The day it was done
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: NaiveDate,
+        /// The document number (announcement, termination notice)
+        #[arg(long, value_name = "N")]
+        number: Option<String>,
+        /// A note kept with the step
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// One exit: kind, article, cause, deadlines, steps done and the next one
+    Show {
+        case_no: String,
+        /// The day to count deadlines from (default: today)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<NaiveDate>,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// An ordered exit (art. 15): the violations found and the office's wrap-up deadline
+    Order {
+        case_no: String,
+        #[arg(long, value_name = "TEXT")]
+        violations: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        deadline: Option<NaiveDate>,
     },
 }
 
@@ -246,6 +340,109 @@ fn run(cli: Cli) -> Result<String> {
                 &reference.divisions,
             )
         }
+        Some(Command::Sweep { as_of, json }) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            commands::exit::sweep(&store, &account, &reference, today, lang, json)
+        }
+        Some(Command::Exit(ExitCommand::Step {
+            case_no,
+            step,
+            date,
+            number,
+            note,
+        })) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            commands::exit::step(
+                &store,
+                &account,
+                commands::exit::StepArgs {
+                    case_no: &case_no,
+                    step: &step,
+                    date,
+                    number: number.as_deref(),
+                    note: note.as_deref(),
+                    today: chrono::Local::now().date_naive(),
+                },
+                lang,
+            )
+        }
+        Some(Command::Exit(ExitCommand::Show {
+            case_no,
+            as_of,
+            json,
+        })) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            commands::exit::show(&store, &reference, &case_no, today, lang, json)
+        }
+        Some(Command::Exit(ExitCommand::Order {
+            case_no,
+            violations,
+            deadline,
+        })) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let account = commands::os_account()?;
+            commands::exit::order(
+                &store,
+                &account,
+                &case_no,
+                violations.as_deref(),
+                deadline,
+                lang,
+            )
+        }
+        Some(Command::Deadlines {
+            json,
+            as_of,
+            region,
+        }) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            commands::exit::deadlines(&store, &reference, today, region.as_deref(), lang, json)
+        }
+        Some(Command::Notice {
+            case_no,
+            out,
+            number,
+            date,
+            announcement,
+        }) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            commands::notice::run(
+                &store,
+                &reference,
+                commands::notice::Args {
+                    case_no: &case_no,
+                    out: &out,
+                    number: number.as_deref(),
+                    date,
+                    announcement,
+                    today: chrono::Local::now().date_naive(),
+                },
+                lang,
+            )
+        }
+        Some(Command::Catalogue {
+            as_of,
+            region,
+            export,
+            json,
+        }) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            commands::catalogue::run(
+                &store,
+                &reference,
+                as_of,
+                region.as_deref(),
+                export.as_deref(),
+                json,
+                lang,
+            )
+        }
         Some(Command::Demo {
             institutions,
             certificates,
@@ -289,6 +486,17 @@ fn run(cli: Cli) -> Result<String> {
             let account = commands::os_account()?;
             let actor = pingshen::store::review::actor(&store.conn, &account)?;
             let today = chrono::Local::now().date_naive();
+            // Automatic exits (art. 14) are opened before the desk shows the queue. A failure
+            // here must not keep the reviewer from the desk: one line, and on.
+            if let Err(e) = pingshen::store::exits::sweep(
+                &store.conn,
+                &account,
+                today,
+                commands::exit::refs(&reference),
+            ) {
+                let msg = format!("{e:#}").replace('\n', " ");
+                eprintln!("pingshen: sweep: {}", pingshen::text::sanitize(&msg));
+            }
             let period_years = reference
                 .rules
                 .value("recognition_period_years", today)

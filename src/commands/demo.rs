@@ -2029,6 +2029,13 @@ fn work_case(
         return set_institution(conn, world, reviewer, p, app, None, target);
     }
     set_institution(conn, world, approver, p, app, Some((&prop, day)), target)?;
+    if app.kind == CaseKind::Exit {
+        let approved = matches!(
+            prop["decision"].as_str(),
+            Some("approve" | "approve_partial")
+        );
+        crate::store::exits::on_decision(conn, approver, case_id, approved, day)?;
+    }
     if target == "closed" {
         // Closed once the wrap-up is done, each deadline met on time.
         let mut close_day = add_days(day, rng.i64(3..=20));
@@ -2036,6 +2043,9 @@ fn work_case(
             close_day = close_day.max(end);
         }
         let close_day = close_day.min(today);
+        if app.kind == CaseKind::Exit {
+            exit_steps(conn, reviewer, case_id, app, day, close_day)?;
+        }
         let at = stamp(rng, close_day);
         update_case(conn, &case, "status = 'closed', updated_at = ?1", &[&at])?;
         let done = close_day.to_string();
@@ -2055,6 +2065,46 @@ fn work_case(
             let id = institution_id(conn, app)?;
             institutions::set_status(conn, reviewer, id, "exited")?;
         }
+    }
+    Ok(())
+}
+
+/// The wrap-up and art. 16 steps of a closed exit, spread evenly from the decision to the
+/// close (no random draw, so the rest of the demo stays as it was).
+fn exit_steps(
+    conn: &Connection,
+    account: &str,
+    case_id: i64,
+    app: &Application,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<()> {
+    use crate::domain::exit::{steps_for, Step};
+    let Some(kind) = app.exit.as_ref().map(|x| x.kind) else {
+        return Ok(());
+    };
+    let steps = steps_for(kind);
+    let span = (to - from).num_days().max(0);
+    let n = steps.len() as i64;
+    for (k, s) in steps.iter().enumerate() {
+        let on = add_days(from, span * (k as i64 + 1) / n);
+        let number = match s {
+            Step::Announced => Some(format!("黔人社公告〔{}〕{case_id}号", on.year())),
+            Step::TerminationNotice => Some(format!("黔人社评终〔{}〕{case_id}号", on.year())),
+            _ => None,
+        };
+        conn.execute(
+            "INSERT INTO exit_steps (case_id, step, done_on, number, account, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                case_id,
+                s.word(),
+                on.to_string(),
+                number,
+                account,
+                format!("{on}T02:00:00Z")
+            ],
+        )?;
     }
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! The headless commands. Each takes parsed arguments and does its work through `domain`
 //! and `store`; `main.rs` only parses the command line and dispatches here.
 
+pub mod catalogue;
 pub mod demo;
 pub mod evaluate;
+pub mod exit;
 pub mod import;
+pub mod notice;
 pub mod reviewer;
 pub mod stats;
 

@@ -6,6 +6,7 @@ pub mod application;
 pub mod calendar;
 pub mod credit_code;
 pub mod evaluate;
+pub mod exit;
 pub mod reference;
 pub mod renewal;
 pub mod rules;

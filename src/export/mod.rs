@@ -4,6 +4,7 @@
 //! would take for a formula is neutralised. A file is written beside its target and renamed
 //! into place, so a failed export never leaves half a file.
 
+pub mod catalogue;
 pub mod renewal;
 
 use anyhow::{bail, Context as _, Result};
@@ -216,6 +217,22 @@ pub fn column_widths(header: &[&str], rows: &[Vec<Cell>]) -> Vec<f64> {
             (widest as f64 + 3.0).min(MAX_WIDTH)
         })
         .collect()
+}
+
+/// Writes finished bytes (a document, a catalogue) through [`write_atomically`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, |f| {
+        f.write_all(bytes)
+            .with_context(|| format!("{}: cannot write", path.display()))
+    })
+}
+
+/// The output format a file name asks for, by its extension (case-insensitive).
+pub fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -35,6 +35,20 @@ pub fn insert(
     ev: &Evaluation,
     status: &str,
 ) -> Result<i64> {
+    insert_as(conn, account, app, ev, status, "case.import", None)
+}
+
+/// `insert` with the audit action named (`case.import`, `case.sweep`) and more facts for the
+/// audit entry's `after`. An exit case also gets its row in `exits` (opened by import).
+pub fn insert_as(
+    conn: &Connection,
+    account: &str,
+    app: &Application,
+    ev: &Evaluation,
+    status: &str,
+    action: &str,
+    extra: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<i64> {
     if !STATUSES.contains(&status) {
         bail!("unknown case status '{status}'");
     }
@@ -110,22 +124,29 @@ pub fn insert(
             serde_json::to_string(&d.unknown_years)?,
         ])?;
     }
+    if app.kind == CaseKind::Exit {
+        super::exits::register(conn, case_id, inst_id, app)?;
+    }
+    let mut after = json!({
+        "kind": kind_word(app.kind),
+        "credit_code": app.institution.credit_code,
+        "status": status,
+        "outcome": ev.outcome.word(),
+        "rules_version": ev.rules_version,
+        "items": ev.items.len(),
+    });
+    if let (Some(extra), Some(map)) = (extra, after.as_object_mut()) {
+        map.extend(extra.clone());
+    }
     audit::record(
         conn,
         Entry {
             account,
-            action: "case.import",
+            action,
             entity: "case",
             entity_id: &app.case_no,
             before: None,
-            after: Some(&json!({
-                "kind": kind_word(app.kind),
-                "credit_code": app.institution.credit_code,
-                "status": status,
-                "outcome": ev.outcome.word(),
-                "rules_version": ev.rules_version,
-                "items": ev.items.len(),
-            })),
+            after: Some(&after),
         },
     )?;
     Ok(case_id)

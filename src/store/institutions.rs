@@ -15,11 +15,11 @@ fn word<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn snapshot(conn: &Connection, id: i64) -> Result<Option<Value>> {
+pub(crate) fn snapshot(conn: &Connection, id: i64) -> Result<Option<Value>> {
     Ok(conn
         .query_row(
             "SELECT credit_code, name, category, legal_form, region, legal_representative,
-                    enterprise_class, guizhou_featured, valid_from, valid_to, status
+                    enterprise_class, guizhou_featured, valid_from, valid_to, status, exited_on
              FROM institutions WHERE id = ?1",
             [id],
             |r| {
@@ -35,6 +35,7 @@ fn snapshot(conn: &Connection, id: i64) -> Result<Option<Value>> {
                     "valid_from": r.get::<_, Option<String>>(8)?,
                     "valid_to": r.get::<_, Option<String>>(9)?,
                     "status": r.get::<_, String>(10)?,
+                    "exited_on": r.get::<_, Option<String>>(11)?,
                 }))
             },
         )

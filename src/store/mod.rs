@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod cases;
+pub mod catalogue;
 pub mod certificates;
+pub mod exits;
 pub mod institutions;
 pub mod review;
 pub mod reviewers;
@@ -20,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_certificates.sql"),
     include_str!("migrations/003_review.sql"),
     include_str!("migrations/004_certificate_counts.sql"),
+    include_str!("migrations/005_exits.sql"),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -1459,11 +1459,13 @@ fn consequences(
                 institutions::set_status(conn, &actor.account, inst, "active")?;
             }
         }
-        // A refused renewal leaves the institution active until its period ends; the exit
-        // sweep then starts the automatic exit.
+        // A refused renewal is a trigger of automatic exit (art. 14): the exit sweep opens the
+        // exit case, with the day of the refusal as its trigger.
         (CaseKind::Renewal, false, _) => {}
-        (CaseKind::Exit, true, _) => {
-            institutions::set_status(conn, &actor.account, inst, "exiting")?;
+        // The exit takes effect (exiting, and the day it leaves the catalogue), or a sweep's
+        // automatic exit is undone when rejected: see `exits::on_decision`.
+        (CaseKind::Exit, _, "approve" | "reject") => {
+            super::exits::on_decision(conn, &actor.account, head.id, approved, today)?;
         }
         _ => {}
     }
