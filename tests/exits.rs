@@ -340,6 +340,42 @@ fn steps_in_order_and_the_case_closes_only_when_all_are_done() {
     let out = rec(step(Step::WebsiteUpdated, "2026-10-22", None)).unwrap();
     assert!(out.closed);
     assert_eq!(out.next, None);
+    // Each art. 16 step marked its checklist item, by the account that recorded it.
+    let marks: Vec<(String, Option<String>, Option<String>, Option<String>)> = t
+        .store
+        .conn
+        .prepare(
+            "SELECT k.item_id, k.mark, k.marked_by, k.note FROM checklist k
+             JOIN cases c ON c.id = k.case_id
+             WHERE c.case_no = ?1 AND k.item_id LIKE 'E16.%' ORDER BY k.item_id",
+        )
+        .unwrap()
+        .query_map([&case_no], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let pass = Some("pass".to_string());
+    let by = Some(t.tester.account.clone());
+    assert_eq!(
+        marks,
+        vec![
+            (
+                "E16.1".into(),
+                pass.clone(),
+                by.clone(),
+                Some("2026-10-20 黔人社评终〔2026〕1号".into())
+            ),
+            (
+                "E16.2".into(),
+                pass.clone(),
+                by.clone(),
+                Some("2026-10-21".into())
+            ),
+            ("E16.3".into(), pass, by, Some("2026-10-22".into())),
+        ]
+    );
     assert_eq!(out.institution_status, "exited");
     let status: String = t
         .store

@@ -59,6 +59,12 @@ const OTHER_STEPS: &[Step] = &[
     Step::WebsiteUpdated,
 ];
 
+/// True for a checklist item that a step records after the decision (art. 16, E16.x): it
+/// never holds up a proposal, and recording its step marks it.
+pub fn after_decision(item_id: &str) -> bool {
+    Step::ALL.iter().any(|s| s.item() == Some(item_id))
+}
+
 impl Step {
     pub const ALL: [Step; 6] = [
         Step::Announced,

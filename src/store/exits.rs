@@ -948,6 +948,22 @@ pub fn record_step(
             }
         }
     }
+    // An art. 16 step settles its checklist item (E16.x), marked by whoever recorded it.
+    if let Some(item) = input.step.item() {
+        let detail = match &number {
+            Some(n) => format!("{} {n}", input.on),
+            None => input.on.to_string(),
+        };
+        let n = tx.execute(
+            "UPDATE checklist SET mark = 'pass', note = coalesce(note, ?3), marked_by = ?4,
+                    marked_at = ?5
+             WHERE case_id = ?1 AND item_id = ?2 AND occupation = '' AND mark IS NULL",
+            params![head.id, item, detail, actor.account, now],
+        )?;
+        if n > 0 {
+            after.insert("marked".into(), json!({ "item": item, "mark": "pass" }));
+        }
+    }
     before.insert("version".into(), json!(head.version));
     after.insert("version".into(), json!(version));
     audit::record(

@@ -418,7 +418,11 @@ impl ChecklistRow {
         match self.mark {
             Some(Mark::Pass | Mark::Fail) => true,
             Some(Mark::Supplement) => false,
-            None => self.auto_result != ItemResult::Review,
+            // Art. 16 follows the decision: its items wait for their steps, not the proposal.
+            None => {
+                self.auto_result != ItemResult::Review
+                    || crate::domain::exit::after_decision(&self.item_id)
+            }
         }
     }
 
