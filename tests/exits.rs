@@ -341,7 +341,8 @@ fn steps_in_order_and_the_case_closes_only_when_all_are_done() {
     assert!(out.closed);
     assert_eq!(out.next, None);
     // Each art. 16 step marked its checklist item, by the account that recorded it.
-    let marks: Vec<(String, Option<String>, Option<String>, Option<String>)> = t
+    type Mark = (String, Option<String>, Option<String>, Option<String>);
+    let marks: Vec<Mark> = t
         .store
         .conn
         .prepare(
