@@ -82,7 +82,7 @@ fn window_edges_duplicates_and_other_institutions() {
         &store.conn,
         &reference.rules,
         &reference.divisions,
-        d("2026-11-28"),
+        d("2026-11-30"),
         Warning::default(),
     )
     .unwrap();
@@ -96,7 +96,10 @@ fn window_edges_duplicates_and_other_institutions() {
     );
     assert_eq!(r.threshold, 600);
     assert!(r.total_meets);
-    assert_eq!(r.days_left, 2);
+    assert_eq!(
+        r.days_left, 0,
+        "the statistics day is the window's last day"
+    );
     let by: Vec<(&str, u64, Option<bool>)> = r
         .occupations
         .iter()
@@ -111,7 +114,7 @@ fn window_edges_duplicates_and_other_institutions() {
     );
     assert!(!r.meets, "one occupation is short of 100");
     assert!(r.renewal_on_file);
-    // Two days left and nothing issued for 4-10-01-05 in the last 12 months (2025-01-01 is
+    // The last day, and nothing issued for 4-10-01-05 in the last 12 months (2025-01-01 is
     // more than 365 days back): it stays at 99, which the warning names with its figures.
     assert_eq!(r.outlook.standing, Standing::Behind);
     assert!(r.outlook.at_risk);
@@ -124,9 +127,20 @@ fn window_edges_duplicates_and_other_institutions() {
             per_month: 0.0,
         }]
     );
-    // Nothing in the 365 days up to 2026-11-28: the record dated 2026-11-30 (the window's
-    // last day) lies after the statistics day and is no part of the pace.
-    assert_eq!(r.pace.recent, 0);
+    // In the 365 days up to 2026-11-30: the one record of the window's last day.
+    assert_eq!(r.pace.recent, 1);
+    // Two days earlier that record is not issued yet: statistics for a date count what had
+    // been issued by then.
+    let before = stats::renewal(
+        &store.conn,
+        &reference.rules,
+        &reference.divisions,
+        d("2026-11-28"),
+        Warning::default(),
+    )
+    .unwrap();
+    assert_eq!(before.institutions[0].certificates, 698);
+    assert_eq!(before.institutions[0].pace.recent, 0);
     assert_eq!((all.province.institutions, all.province.at_risk), (1, 1));
     assert_eq!(all.regions.len(), 1);
     assert_eq!(all.regions[0].name, "贵阳市");
@@ -194,7 +208,10 @@ fn stats_renewal_command_json_and_table() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let inst = &v["institutions"][0];
-    assert_eq!(inst["certificates"], 699);
+    assert_eq!(
+        inst["certificates"], 698,
+        "the record of 2026-11-30 comes later"
+    );
     assert_eq!(inst["threshold"], 600);
     assert_eq!(inst["meets"], false);
     assert_eq!(inst["occupations"][0]["certificates"], 99);
@@ -218,10 +235,57 @@ fn stats_renewal_command_json_and_table() {
         .unwrap();
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(
-        t.contains("699/600")
+        t.contains("698/600")
             && t.contains("4-10-01-05 99<100")
             && t.contains("behind")
             && t.contains("4-10-01-05 projected 99<100"),
         "{t}"
     );
+}
+
+/// A renewal approved ahead of time adds a period that begins later: until it begins, the
+/// period running out is the one counted. An institution whose exit is under way is listed
+/// but not warned about.
+#[test]
+fn the_period_in_force_counts_and_exiting_institutions_are_not_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = setup(dir.path());
+    let reference = common::reference();
+    store
+        .conn
+        .execute_batch(
+            "UPDATE institutions SET valid_from = '2026-12-01', valid_to = '2029-11-30'
+             WHERE credit_code = '52520102MA6DK7Q11C'",
+        )
+        .unwrap();
+    let at = |day: &str| {
+        stats::renewal(
+            &store.conn,
+            &reference.rules,
+            &reference.divisions,
+            d(day),
+            Warning::default(),
+        )
+        .unwrap()
+    };
+    let now = at("2026-11-28");
+    let r = &now.institutions[0];
+    assert_eq!(
+        (r.valid_from.as_str(), r.valid_to.as_str(), r.certificates),
+        ("2023-12-01", "2026-11-30", 698)
+    );
+    let later = at("2026-12-02");
+    let r = &later.institutions[0];
+    assert_eq!((r.valid_from.as_str(), r.certificates), ("2026-12-01", 5));
+    // Not yet recognised on a date before the first period: not in the statistics.
+    assert!(at("2023-11-30").institutions.is_empty());
+
+    assert!(now.institutions[0].outlook.at_risk);
+    store
+        .conn
+        .execute_batch("UPDATE institutions SET status = 'exiting'")
+        .unwrap();
+    let r = &at("2026-11-28").institutions[0];
+    assert_eq!(r.status, "exiting");
+    assert!(!r.outlook.at_risk && r.outlook.risks.is_empty());
 }

@@ -90,6 +90,14 @@ pub fn load(
     filter: &Filter,
     by: Sort,
 ) -> Result<Renewal> {
+    if let Some(code) = filter.region.as_deref() {
+        if reference.divisions.get(code).is_none() {
+            bail!(
+                "--region {}: not a division of Guizhou (codes as in data/guizhou-divisions.csv, e.g. 520100)",
+                sanitize(code)
+            );
+        }
+    }
     let mut r = stats::renewal(
         &store.conn,
         &reference.rules,
@@ -140,6 +148,19 @@ pub fn standing_word(s: Standing, zh: bool) -> &'static str {
     }
 }
 
+/// An institution category in words.
+pub fn category_word(c: &str, zh: bool) -> &str {
+    match (c, zh) {
+        ("employer", true) => "用人单位",
+        ("school", true) => "院校",
+        ("social_org", true) => "社会组织",
+        ("employer", false) => "employer",
+        ("school", false) => "school",
+        ("social_org", false) => "social org",
+        (other, _) => other,
+    }
+}
+
 /// One short phrase per risk, for a table cell or an export.
 pub fn risk_words(risks: &[Risk], zh: bool) -> String {
     risks
@@ -161,6 +182,14 @@ pub fn risk_words(risks: &[Risk], zh: bool) -> String {
                     format!("{what}预计{projected}<{threshold}（月均{per_month:.1}）")
                 } else {
                     format!("{what} projected {projected}<{threshold} ({per_month:.1}/month)")
+                }
+            }
+            Risk::NoApplication { days_left } if *days_left < 0 => {
+                let ago = -days_left;
+                if zh {
+                    format!("有效期已过{ago}天，未收到续期申请")
+                } else {
+                    format!("period ended {ago} days ago, no renewal application")
                 }
             }
             Risk::NoApplication { days_left } => {
@@ -229,7 +258,7 @@ pub fn table(r: &Renewal, reference: &Reference, lang: Lang) -> String {
         t.add_row(vec![
             sanitize(&row.credit_code),
             name,
-            row.category.clone(),
+            category_word(&row.category, zh).to_string(),
             region,
             row.valid_to.clone(),
             row.days_left.to_string(),
@@ -245,10 +274,21 @@ pub fn table(r: &Renewal, reference: &Reference, lang: Lang) -> String {
             }
             .to_string(),
             standing_word(row.outlook.standing, zh).to_string(),
-            if row.outlook.at_risk {
-                risk_words(&row.outlook.risks, zh)
-            } else {
-                String::new()
+            // The first reason and how many more: every reason would widen every row of the
+            // table past any terminal (`--json` and `--export` have them all).
+            match row.outlook.risks.split_first() {
+                Some((first, rest)) if row.outlook.at_risk => {
+                    let mut w = risk_words(std::slice::from_ref(first), zh);
+                    if !rest.is_empty() {
+                        w.push_str(&if zh {
+                            format!(" 等{}项", rest.len() + 1)
+                        } else {
+                            format!(" +{} more", rest.len())
+                        });
+                    }
+                    w
+                }
+                _ => String::new(),
             },
         ]);
     }

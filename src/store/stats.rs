@@ -118,6 +118,16 @@ pub fn warning_from_rules(rules: &RuleSet, on: NaiveDate) -> Result<Warning> {
     })
 }
 
+/// The recognition period in force on the statistics day (`?2`) of each institution: the
+/// latest to have begun by then. A renewal approved ahead of time adds a period that begins
+/// later; until it does, the period running out is the one that counts. An institution
+/// whose first period has not begun is not in the statistics.
+const PERIODS: &str = "WITH p AS (
+         SELECT institution_id AS id, valid_from, valid_to,
+                row_number() OVER (PARTITION BY institution_id ORDER BY valid_from DESC) AS k
+         FROM recognition_periods WHERE valid_from <= ?2
+     ), cur AS (SELECT id, valid_from, valid_to FROM p WHERE k = 1)";
+
 /// Counts in the window (all) and in the pace basis (recent), per occupation.
 #[derive(Default)]
 struct Tallies {
@@ -143,14 +153,15 @@ pub fn renewal(
     {
         // Summed here rather than by GROUP BY: SQLite would sort every day count first,
         // which costs more than the scan itself at province scale.
-        let mut st = conn.prepare(
-            "SELECT i.id, c.occupation_code, c.n, c.issued_on BETWEEN ?1 AND ?2
-             FROM institutions i
-             JOIN certificate_counts c ON c.credit_code = i.credit_code
-                                      AND c.issued_on BETWEEN i.valid_from AND i.valid_to
-             WHERE i.valid_from IS NOT NULL AND i.valid_to IS NOT NULL
-               AND i.status IN ('active', 'exiting')",
-        )?;
+        let mut st = conn.prepare(&format!(
+            "{PERIODS}
+                 SELECT i.id, c.occupation_code, c.n, c.issued_on BETWEEN ?1 AND ?2
+                 FROM institutions i JOIN cur ON cur.id = i.id
+                 JOIN certificate_counts c ON c.credit_code = i.credit_code
+                                          AND c.issued_on BETWEEN cur.valid_from
+                                                              AND min(cur.valid_to, ?2)
+                 WHERE i.status IN ('active', 'exiting')"
+        ))?;
         let mut rows = st.query(params![recent_from, as_of_s])?;
         while let Some(r) = rows.next()? {
             let by_occ = counts.entry(r.get(0)?).or_default();
@@ -180,16 +191,18 @@ pub fn renewal(
                 .push((r.get(1)?, r.get(2)?));
         }
     }
-    let mut st = conn.prepare(
-        "SELECT i.id, i.credit_code, i.name, i.category, i.region, i.status, i.valid_from, i.valid_to,
-                EXISTS (SELECT 1 FROM cases k WHERE k.institution_id = i.id AND k.kind = 'renewal'
-                        AND k.submitted_on >= i.valid_from)
-         FROM institutions i
-         WHERE i.valid_from IS NOT NULL AND i.valid_to IS NOT NULL
-           AND i.status IN ('active', 'exiting')
-         ORDER BY i.valid_to, i.credit_code",
-    )?;
-    let mut rows = st.query([])?;
+    let mut st = conn.prepare(&format!(
+        "{PERIODS}
+             SELECT i.id, i.credit_code, i.name, i.category, i.region, i.status,
+                    cur.valid_from, cur.valid_to,
+                    EXISTS (SELECT 1 FROM cases k WHERE k.institution_id = i.id
+                            AND k.kind = 'renewal' AND k.submitted_on >= cur.valid_from
+                            AND k.submitted_on <= ?2)
+             FROM institutions i JOIN cur ON cur.id = i.id
+             WHERE i.status IN ('active', 'exiting')
+             ORDER BY cur.valid_to, i.credit_code"
+    ))?;
+    let mut rows = st.query(params![recent_from, as_of_s])?;
     let mut out = Vec::new();
     let mut province = Summary::default();
     let mut regions: BTreeMap<String, Summary> = BTreeMap::new();
@@ -234,7 +247,13 @@ pub fn renewal(
             });
         }
         let days_left = (to - as_of).num_days();
-        let outlook = renewal::outlook(&measured, days_left, on_file, warning);
+        let status: String = r.get(5)?;
+        let mut outlook = renewal::outlook(&measured, days_left, on_file, warning);
+        if status == "exiting" {
+            // An exit is under way (arts. 13-15): no renewal to warn about.
+            outlook.at_risk = false;
+            outlook.risks.clear();
+        }
         province.add(&outlook, total);
         let prefecture = divisions
             .prefecture_of(&region)
@@ -250,7 +269,7 @@ pub fn renewal(
             category,
             region,
             prefecture,
-            status: r.get(5)?,
+            status,
             valid_from: from_s,
             valid_to: to_s,
             days_left,
