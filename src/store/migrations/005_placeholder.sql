@@ -1,0 +1,2 @@
+-- Placeholder so that branch proof-work builds alone: version 5 comes from the exit branch.
+-- The lead replaces this file with the exit branch's 005 when merging.
