@@ -15,9 +15,10 @@ pub fn verify(store: &Store) -> Result<String> {
             v.count
         );
     }
+    let entries = if v.count == 1 { "entry" } else { "entries" };
     Ok(match v.head {
         Some((id, hash)) => format!(
-            "audit log OK: {} entries, hash chain intact\nhead: #{id} {hash}\n",
+            "audit log OK: {} {entries}, hash chain intact\nhead: #{id} {hash}\n",
             v.count
         ),
         None => "audit log OK: 0 entries\n".to_string(),
