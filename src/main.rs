@@ -118,6 +118,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Copy the database to PATH (a new file) while reviewers keep working
+    Backup { path: PathBuf },
     /// Fill the database with a realistic, deterministic demo
     Demo {
         #[arg(long, default_value_t = 200)]
@@ -192,6 +197,12 @@ enum ReviewerCommand {
         #[arg(long, value_name = "CODE")]
         region: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of every entry; exits non-zero at the first broken one
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -442,6 +453,14 @@ fn run(cli: Cli) -> Result<String> {
                 json,
                 lang,
             )
+        }
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            commands::audit::verify(&store)
+        }
+        Some(Command::Backup { path }) => {
+            let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            commands::backup::run(&store, &path)
         }
         Some(Command::Demo {
             institutions,

@@ -195,7 +195,7 @@ fn csv_has_bom_chinese_headers_numbers_and_neutralised_formulas() {
     assert_eq!(rb[14], "未提交");
     assert_eq!(rb[16], "是");
     assert!(
-        rb[17].contains("续期窗口已开，未收到申请（剩-3天）"),
+        rb[17].contains("有效期已过3天，未收到续期申请"),
         "{}",
         rb[17]
     );

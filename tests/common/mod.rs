@@ -141,3 +141,82 @@ fn find<'a>(
 pub fn has_item(ev: &Evaluation, id: &str) -> bool {
     ev.items.iter().any(|i| i.id == id)
 }
+
+// ------------------------------------------------------------------------------ desk helpers
+// For the tests that put several processes on one database (tests/proof.rs, concurrency.rs).
+
+use pingshen::store::review::{self as review_store, Actor};
+use pingshen::store::{cases, reviewers, Store};
+
+/// A selection case `case_no` of the n-th institution (its own valid credit code), in 520102.
+pub fn selection_case(case_no: &str, n: u32) -> Value {
+    let mut v = selection_social_org();
+    v["case_no"] = json!(case_no);
+    v["institution"]["credit_code"] = json!(pingshen::domain::credit_code::complete(&format!(
+        "52520102MA6D{n:04}"
+    ))
+    .expect("test credit code completes"));
+    v
+}
+
+/// Stores an application as `import applications` does; returns the case id.
+pub fn import_case(store: &mut Store, v: &Value) -> i64 {
+    let reference = reference();
+    let (app, _) = parse_application(
+        &v.to_string(),
+        &reference.divisions,
+        ValidateOptions::default(),
+    )
+    .expect("test application is valid");
+    let ev = eval_with(v, &reference, None);
+    let tx = store.conn.transaction().expect("begin");
+    let id = cases::insert(&tx, "importer", &app, &ev, "new").expect("insert case");
+    tx.commit().expect("commit");
+    id
+}
+
+pub fn add_reviewer(store: &Store, account: &str, role: &str, region: &str) -> Actor {
+    let rv = reviewers::Reviewer {
+        account: account.into(),
+        role: role.into(),
+        region: region.into(),
+    };
+    reviewers::upsert(&store.conn, "setup", &rv).expect("add reviewer");
+    review_store::actor(&store.conn, account).expect("reviewer reads back")
+}
+
+/// Env var naming the worker a child process of a test binary runs (see `spawn_child`).
+pub const CHILD_ENV: &str = "PINGSHEN_TEST_CHILD";
+
+/// Starts this test binary again as a child that runs only the test `entry`, which looks at
+/// `CHILD_ENV` and does the worker's job (in the parent run, it sees no variable and returns).
+pub fn spawn_child(entry: &str, worker: &str, envs: &[(&str, String)]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([entry, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(CHILD_ENV, worker)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn child")
+}
+
+/// What follows "RESULT " in the child's output, after it exited successfully.
+pub fn child_result(child: std::process::Child) -> String {
+    let out = child.wait_with_output().expect("child runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        // libtest prints "test NAME ... " without a newline before the test's own output.
+        .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no RESULT line in: {stdout}"))
+        .to_string()
+}
