@@ -769,3 +769,26 @@ fn deadlines_of_a_county_reviewer_hold_only_their_county() {
     assert_eq!(rows.len(), theirs);
     assert!(rows.iter().all(|r| r.region == county));
 }
+
+/// An ordered exit shows the violations the office found and its deadline.
+#[test]
+fn ordered_exit_shows_its_violations_and_the_offices_deadline() {
+    let size = (120, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    let no = exit_case_no(&a, "ordered", "decided");
+    let actor = a.actor.clone();
+    pingshen::store::exits::set_order(
+        &a.store.conn,
+        &actor,
+        &no,
+        Some("伪造考核记录"),
+        NaiveDate::from_ymd_opt(2026, 12, 31),
+    )
+    .unwrap();
+    a.open_case(&no).unwrap();
+    let shown = screen(&a, size);
+    assert!(shown.contains("违规事实：伪造考核记录"), "{shown}");
+    assert!(shown.contains("办结期限 2026-12-31"), "{shown}");
+    assert!(shown.contains("E15 2026-12-31 剩 33 日"), "{shown}");
+}

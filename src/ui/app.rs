@@ -730,7 +730,7 @@ impl App {
             .as_ref()
             .and_then(|dv| dv.selected_row())
             .map(|r| (r.case_no.clone(), r.item.clone()));
-        let mut dv = DeadlinesView::new(rows);
+        let mut dv = DeadlinesView::new(rows, self);
         if let Some((no, item)) = keep {
             if let Some(i) = dv
                 .rows

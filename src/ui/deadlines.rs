@@ -21,10 +21,39 @@ pub struct DeadlinesView {
     pub top: usize,
     /// Years the workday calendar lacks, over every row.
     pub unknown_years: Vec<i32>,
+    /// Each row's region name, read once.
+    pub regions: Vec<String>,
+    /// The widest value of each column, measured once when read (not on every frame).
+    pub widths: Widths,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Widths {
+    pub flag: usize,
+    pub days: usize,
+    pub work: usize,
+    pub case: usize,
+    pub item: usize,
+    pub kind_narrow: usize,
+    pub kind_wide: usize,
+    pub region: usize,
 }
 
 impl DeadlinesView {
-    pub fn new(rows: Vec<OpenDeadline>) -> Self {
+    pub fn new(rows: Vec<OpenDeadline>, app: &App) -> Self {
+        let zh = app.lang == Lang::Zh;
+        let regions: Vec<String> = rows.iter().map(|r| region_name(app, &r.region)).collect();
+        let max = |f: &dyn Fn(&OpenDeadline) -> usize| rows.iter().map(f).max().unwrap_or(0);
+        let widths = Widths {
+            flag: max(&|r| width(&r.status.flag(zh))),
+            days: max(&|r| r.status.calendar_days_left.to_string().len()),
+            work: max(&|r| r.status.working_days_left.to_string().len()),
+            case: max(&|r| width(&r.case_no)),
+            item: max(&|r| width(&r.item)),
+            kind_narrow: max(&|r| width(&kind_text(app, r, false))),
+            kind_wide: max(&|r| width(&kind_text(app, r, true))),
+            region: regions.iter().map(|r| width(r)).max().unwrap_or(0),
+        };
         let mut unknown_years: Vec<i32> = rows
             .iter()
             .flat_map(|r| r.status.unknown_years.iter().copied())
@@ -36,6 +65,8 @@ impl DeadlinesView {
             selected: 0,
             top: 0,
             unknown_years,
+            regions,
+            widths,
         }
     }
 
@@ -166,47 +197,21 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         return;
     }
 
-    // Column widths: what the rows hold, within limits; the institution takes the rest.
-    let max_w = |vals: &mut dyn Iterator<Item = usize>, head: &str, cap: usize| {
-        vals.max().unwrap_or(0).max(width(head)).min(cap)
+    // Column widths: what the rows hold (measured when read), within limits; the
+    // institution takes the rest.
+    let cw = &dv.widths;
+    let col = |v: usize, head: &str, cap: usize| v.max(width(head)).min(cap);
+    let w_flag = col(cw.flag, s.col_flag, 13);
+    let w_case = col(cw.case, s.col_case, 16);
+    let w_item = col(cw.item, s.col_item, 8);
+    let w_kind = if wide {
+        col(cw.kind_wide, s.col_kind, 14)
+    } else {
+        col(cw.kind_narrow, s.col_kind, 14)
     };
-    let w_flag = max_w(
-        &mut dv.rows.iter().map(|r| width(&r.status.flag(zh))),
-        s.col_flag,
-        13,
-    );
-    let w_case = max_w(
-        &mut dv.rows.iter().map(|r| width(&r.case_no)),
-        s.col_case,
-        16,
-    );
-    let w_item = max_w(&mut dv.rows.iter().map(|r| width(&r.item)), s.col_item, 8);
-    let w_kind = max_w(
-        &mut dv.rows.iter().map(|r| width(&kind_text(app, r, wide))),
-        s.col_kind,
-        14,
-    );
-    let w_days = max_w(
-        &mut dv
-            .rows
-            .iter()
-            .map(|r| width(&r.status.calendar_days_left.to_string())),
-        s.col_left,
-        6,
-    );
-    let w_work = max_w(
-        &mut dv
-            .rows
-            .iter()
-            .map(|r| width(&r.status.working_days_left.to_string())),
-        s.col_work,
-        6,
-    );
-    let mut w_region = max_w(
-        &mut dv.rows.iter().map(|r| width(&region_name(app, &r.region))),
-        s.col_region,
-        if wide { 14 } else { 8 },
-    );
+    let w_days = col(cw.days, s.col_left, 6);
+    let w_work = col(cw.work, s.col_work, 6);
+    let mut w_region = col(cw.region, s.col_region, if wide { 14 } else { 8 });
     let fixed = |region: usize| {
         10 + 1
             + w_flag
@@ -261,7 +266,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             fit(&r.item, w_item, e),
             fit(&kind_text(app, r, wide), w_kind, e),
             fit(&r.institution, w_inst, e),
-            fit(&region_name(app, &r.region), w_region, e),
+            fit(&dv.regions[i], w_region, e),
             String::new(),
             String::new(),
         ]);
