@@ -792,3 +792,43 @@ fn ordered_exit_shows_its_violations_and_the_offices_deadline() {
     assert!(shown.contains("办结期限 2026-12-31"), "{shown}");
     assert!(shown.contains("E15 2026-12-31 剩 33 日"), "{shown}");
 }
+
+/// Another reviewer changed the case after it was opened: the step is not recorded, the
+/// message names who, and the case is read again.
+#[test]
+fn recording_a_step_on_a_case_changed_meanwhile_names_who_changed_it() {
+    use pingshen::domain::exit::Step;
+    let size = (80, 24);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    open_voluntary_exit(&mut a);
+    let (id, version) = {
+        let d = &a.case.as_ref().unwrap().detail;
+        (d.id, d.version)
+    };
+    let other = review::actor(&a.store.conn, "liuyang").unwrap();
+    review::set_note(
+        &a.store.conn,
+        &other,
+        id,
+        version,
+        None,
+        "另一位评审员的备注",
+    )
+    .unwrap();
+    key(&mut a, KeyCode::Char('w'));
+    key(&mut a, KeyCode::Enter);
+    let (m, kind) = a.message.clone().unwrap();
+    assert_eq!(kind, pingshen::ui::app::MsgKind::Error);
+    assert!(
+        m.starts_with("liuyang") && m.contains("刚修改了此案件"),
+        "{m}"
+    );
+    assert!(a.overlay.is_none());
+    assert_eq!(next_step(&a), Some(Step::CertificatesReported));
+    assert!(a.case.as_ref().unwrap().detail.version > version);
+    // Read again, the step records.
+    key(&mut a, KeyCode::Char('w'));
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(next_step(&a), Some(Step::FilesArchived));
+}
