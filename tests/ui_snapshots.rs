@@ -567,3 +567,268 @@ fn renewal_case_shows_declared_beside_recorded() {
         insta::assert_snapshot!(format!("renewal_case_{tag}_120x40"), shown);
     }
 }
+
+// ------------------------------------------------------------------ exits and deadlines
+
+/// The case number of the demo's first exit case of `exit_kind` in `status`.
+fn exit_case_no(a: &App, exit_kind: &str, status: &str) -> String {
+    a.store
+        .conn
+        .query_row(
+            "SELECT c.case_no FROM cases c JOIN exits x ON x.case_id = c.id
+             WHERE c.kind = 'exit' AND x.kind = ?1 AND c.status = ?2 ORDER BY c.case_no LIMIT 1",
+            [exit_kind, status],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// The demo's ordered exit, decided: violations, the office's deadline, six steps.
+fn open_ordered_exit(a: &mut App) {
+    let no = exit_case_no(a, "ordered", "decided");
+    a.open_case(&no).unwrap();
+}
+
+/// The demo's voluntary exit under review: the E13 notice check, wrap-up steps first.
+fn open_voluntary_exit(a: &mut App) {
+    let no = exit_case_no(a, "voluntary", "in_review");
+    a.open_case(&no).unwrap();
+}
+
+fn next_step(a: &App) -> Option<pingshen::domain::exit::Step> {
+    a.case
+        .as_ref()
+        .and_then(|c| c.exit.as_ref())
+        .and_then(|x| x.next)
+}
+
+#[test]
+fn exit_case() {
+    each_variant("exit_case", open_ordered_exit);
+}
+
+#[test]
+fn exit_case_voluntary() {
+    for (lang, tag) in [(Lang::Zh, "zh"), (Lang::En, "en")] {
+        let size = (120, 40);
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = app(dir.path(), lang, false, size);
+        open_voluntary_exit(&mut a);
+        let shown = screen(&a, size);
+        assert!(shown.contains(if lang == Lang::Zh {
+            "E13 提前申请"
+        } else {
+            "E13 notice"
+        }));
+        insta::assert_snapshot!(format!("exit_case_voluntary_{tag}_120x40"), shown);
+    }
+}
+
+#[test]
+fn exit_step_form() {
+    each_variant("exit_step_form", |a| {
+        open_ordered_exit(a);
+        key(a, KeyCode::Char('w'));
+        key(a, KeyCode::Tab);
+        typed(a, "黔人社评〔2026〕9号");
+    });
+}
+
+#[test]
+fn recording_a_step_moves_the_next_mark_and_refuses_one_out_of_order() {
+    use pingshen::domain::exit::Step;
+    for (lang, recorded, refused) in [
+        (Lang::Zh, "已记录：证书数据上报", "须先记录"),
+        (
+            Lang::En,
+            "Recorded: certificate data reported",
+            "cannot be recorded before",
+        ),
+    ] {
+        let size = (120, 40);
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = app(dir.path(), lang, false, size);
+        open_voluntary_exit(&mut a);
+        assert_eq!(next_step(&a), Some(Step::CertificatesReported));
+        let before = screen(&a, size);
+        assert!(before.contains("▶· 1."), "{before}");
+        // The form opens on the next step, dated today: Enter saves it.
+        key(&mut a, KeyCode::Char('w'));
+        key(&mut a, KeyCode::Enter);
+        assert!(a.overlay.is_none());
+        assert_eq!(next_step(&a), Some(Step::FilesArchived));
+        let (m, kind) = a.message.clone().unwrap();
+        assert_eq!(kind, pingshen::ui::app::MsgKind::Info);
+        assert!(m.contains(recorded), "{m}");
+        let after = screen(&a, size);
+        assert!(
+            after.contains(" ✓ 1.") && after.contains("2026-11-28"),
+            "{after}"
+        );
+        assert!(after.contains("▶· 2."), "{after}");
+        // A step after the next one is refused in the UI language; the form stays open.
+        key(&mut a, KeyCode::Char('w'));
+        key(&mut a, KeyCode::Right);
+        key(&mut a, KeyCode::Enter);
+        let (m, kind) = a.message.clone().unwrap();
+        assert_eq!(kind, pingshen::ui::app::MsgKind::Error);
+        assert!(m.contains(refused), "{m}");
+        assert!(a.overlay.is_some());
+        assert_eq!(next_step(&a), Some(Step::FilesArchived));
+        // A date that is not one is refused before anything is written.
+        key(&mut a, KeyCode::Left);
+        for _ in 0..10 {
+            key(&mut a, KeyCode::Backspace);
+        }
+        typed(&mut a, "2026-13-01");
+        key(&mut a, KeyCode::Enter);
+        assert!(a.message.clone().unwrap().0.contains("YYYY-MM-DD"));
+        assert_eq!(next_step(&a), Some(Step::FilesArchived));
+        key(&mut a, KeyCode::Esc);
+        assert!(a.overlay.is_none());
+    }
+}
+
+#[test]
+fn deadlines() {
+    each_variant("deadlines", |a| key(a, KeyCode::Char('D')));
+}
+
+#[test]
+fn enter_on_a_deadline_opens_its_case_and_q_comes_back() {
+    let size = (80, 24);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    key(&mut a, KeyCode::Char('D'));
+    assert_eq!(a.screen, pingshen::ui::keymap::Screen::Deadlines);
+    key(&mut a, KeyCode::Char('j'));
+    let dv = a.deadlines.as_ref().unwrap();
+    assert!(dv.rows.len() > 1);
+    assert!(dv
+        .rows
+        .windows(2)
+        .all(|w| w[0].status.due <= w[1].status.due));
+    let no = dv.selected_row().unwrap().case_no.clone();
+    assert_eq!(dv.selected, 1);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.screen, pingshen::ui::keymap::Screen::Case);
+    assert_eq!(a.case.as_ref().unwrap().detail.case_no, no);
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.screen, pingshen::ui::keymap::Screen::Deadlines);
+    assert_eq!(a.deadlines.as_ref().unwrap().selected, 1);
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.screen, pingshen::ui::keymap::Screen::Queue);
+}
+
+#[test]
+fn deadlines_of_a_county_reviewer_hold_only_their_county() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ui.db");
+    std::fs::copy(template(), &path).unwrap();
+    // A county of the demo with an open deadline, and a reviewer of that county.
+    let mut province = app(dir.path(), Lang::Zh, false, (80, 24));
+    key(&mut province, KeyCode::Char('D'));
+    let all = &province.deadlines.as_ref().unwrap().rows;
+    let county = all
+        .iter()
+        .map(|r| r.region.clone())
+        .find(|r| !r.ends_with("00"))
+        .expect("a deadline in a county");
+    let theirs = all.iter().filter(|r| r.region == county).count();
+    assert!(theirs < all.len());
+    pingshen::store::reviewers::upsert(
+        &province.store.conn,
+        "tester",
+        &pingshen::store::reviewers::Reviewer {
+            account: "county".into(),
+            role: "reviewer".into(),
+            region: county.clone(),
+        },
+    )
+    .unwrap();
+    drop(province);
+    let store = Store::open(&path).unwrap();
+    let actor = review::actor(&store.conn, "county").unwrap();
+    let mut a = App::new(
+        store,
+        actor,
+        Reference::builtin().unwrap(),
+        Options {
+            lang: Lang::Zh,
+            ascii: false,
+            no_color: true,
+            today: today(),
+            period_years: 3,
+            warning: None,
+        },
+        (80, 24),
+    )
+    .unwrap();
+    key(&mut a, KeyCode::Char('D'));
+    let rows = &a.deadlines.as_ref().unwrap().rows;
+    assert_eq!(rows.len(), theirs);
+    assert!(rows.iter().all(|r| r.region == county));
+}
+
+/// An ordered exit shows the violations the office found and its deadline.
+#[test]
+fn ordered_exit_shows_its_violations_and_the_offices_deadline() {
+    let size = (120, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    let no = exit_case_no(&a, "ordered", "decided");
+    let actor = a.actor.clone();
+    pingshen::store::exits::set_order(
+        &a.store.conn,
+        &actor,
+        &no,
+        Some("伪造考核记录"),
+        NaiveDate::from_ymd_opt(2026, 12, 31),
+    )
+    .unwrap();
+    a.open_case(&no).unwrap();
+    let shown = screen(&a, size);
+    assert!(shown.contains("违规事实：伪造考核记录"), "{shown}");
+    assert!(shown.contains("办结期限 2026-12-31"), "{shown}");
+    assert!(shown.contains("E15 2026-12-31 剩 33 日"), "{shown}");
+}
+
+/// Another reviewer changed the case after it was opened: the step is not recorded, the
+/// message names who, and the case is read again.
+#[test]
+fn recording_a_step_on_a_case_changed_meanwhile_names_who_changed_it() {
+    use pingshen::domain::exit::Step;
+    let size = (80, 24);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    open_voluntary_exit(&mut a);
+    let (id, version) = {
+        let d = &a.case.as_ref().unwrap().detail;
+        (d.id, d.version)
+    };
+    let other = review::actor(&a.store.conn, "liuyang").unwrap();
+    review::set_note(
+        &a.store.conn,
+        &other,
+        id,
+        version,
+        None,
+        "另一位评审员的备注",
+    )
+    .unwrap();
+    key(&mut a, KeyCode::Char('w'));
+    key(&mut a, KeyCode::Enter);
+    let (m, kind) = a.message.clone().unwrap();
+    assert_eq!(kind, pingshen::ui::app::MsgKind::Error);
+    assert!(
+        m.starts_with("liuyang") && m.contains("刚修改了此案件"),
+        "{m}"
+    );
+    assert!(a.overlay.is_none());
+    assert_eq!(next_step(&a), Some(Step::CertificatesReported));
+    assert!(a.case.as_ref().unwrap().detail.version > version);
+    // Read again, the step records.
+    key(&mut a, KeyCode::Char('w'));
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(next_step(&a), Some(Step::FilesArchived));
+}

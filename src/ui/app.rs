@@ -3,6 +3,7 @@
 //! the region scope, the two-person rule and the case version (a concurrent change is reported
 //! in words, and the reviewer's text is kept).
 
+use super::deadlines::{self as dl, DeadlinesView};
 use super::keymap::{self, Action, Screen};
 use super::search::SearchIndex;
 use super::stats::{self as pane, StatsView};
@@ -10,7 +11,9 @@ use super::strings::{self, Strings};
 use super::theme::Theme;
 use crate::assets::Reference;
 use crate::commands::Lang;
+use crate::domain::exit::{Step, StepError};
 use crate::domain::renewal::Warning;
+use crate::store::exits::{self, ExitView, StepInput};
 use crate::store::review::{
     self, Actor, CaseDetail, Mark, Proposal, QueueFilter, QueueRow, QueueSort, ReviewError,
 };
@@ -93,6 +96,8 @@ pub struct CaseView {
     pub selected: usize,
     pub focus: Pane,
     pub info_scroll: u16,
+    /// An exit case's exit: kind, deadlines, steps (read with the case).
+    pub exit: Option<ExitView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +130,24 @@ pub struct Propose {
     pub on_reasons: bool,
 }
 
+/// The form that records an exit step: which step (the next one by default), its date and,
+/// for the announcement and the termination notice, the document number.
+pub struct StepForm {
+    pub steps: Vec<Step>,
+    pub index: usize,
+    pub date: String,
+    pub number: String,
+    pub on_number: bool,
+}
+
+impl StepForm {
+    pub fn step(&self) -> Step {
+        self.steps[self.index]
+    }
+}
+
 pub enum Overlay {
+    Step(StepForm),
     Help {
         scroll: u16,
     },
@@ -170,6 +192,10 @@ pub struct App {
     pub stats_loading: Option<Receiver<anyhow::Result<Renewal>>>,
     /// A finished background reading not yet shown.
     pub stats_ready: Option<Renewal>,
+    /// Every open deadline across cases, once opened.
+    pub deadlines: Option<DeadlinesView>,
+    /// Where `q` on the case screen goes back to (the queue or the deadlines).
+    pub case_back: Screen,
 }
 
 /// The renewal statistics limited to a reviewer's region.
@@ -267,6 +293,8 @@ impl App {
             stats: None,
             stats_loading: None,
             stats_ready: None,
+            deadlines: None,
+            case_back: Screen::Queue,
         };
         app.reload_queue()?;
         Ok(app)
@@ -473,6 +501,7 @@ impl App {
                 self.dirty = true;
             }
             Action::Stats => self.open_stats()?,
+            Action::Deadlines => self.open_deadlines()?,
             _ => {}
         }
         Ok(())
@@ -514,13 +543,20 @@ impl App {
             .position(|l| matches!(l, Line::Item(_)))
             .unwrap_or(0);
         let drafts = review::drafts_for_case(&self.store.conn, &self.actor.account, detail.id)?;
+        let exit = self.read_exit(&detail);
         self.case = Some(CaseView {
             detail,
             lines,
             selected,
             focus: Pane::Checklist,
             info_scroll: 0,
+            exit,
         });
+        self.case_back = if self.screen == Screen::Deadlines {
+            Screen::Deadlines
+        } else {
+            Screen::Queue
+        };
         self.screen = Screen::Case;
         self.dirty = true;
         if !drafts.is_empty() {
@@ -539,14 +575,222 @@ impl App {
         let (sel, focus) = (cv.selected, cv.focus);
         let detail = review::case_detail(&self.store.conn, &self.actor, &no)?;
         let lines = build_lines(&detail, &self.reference);
+        let exit = self.read_exit(&detail);
         self.case = Some(CaseView {
             selected: sel.min(lines.len().saturating_sub(1)),
             detail,
             lines,
             focus,
             info_scroll: 0,
+            exit,
         });
         self.dirty = true;
+        Ok(())
+    }
+
+    /// The exit of an exit case (kind, deadlines, steps), within the reviewer's region.
+    /// An exit that cannot be read leaves the case readable, with the reason said.
+    fn read_exit(&mut self, detail: &CaseDetail) -> Option<ExitView> {
+        if detail.kind != "exit" {
+            return None;
+        }
+        match exits::exit_view(
+            &self.store.conn,
+            Some(&self.actor.region),
+            &detail.case_no,
+            self.today,
+            &self.reference.calendar,
+            &self.reference.rules,
+        ) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.error(format!("{e:#}"));
+                None
+            }
+        }
+    }
+
+    /// A refused write in the UI language: a conflict names who changed the case; an exit
+    /// step's refusal is said in the UI language.
+    fn write_error_text(&self, e: &anyhow::Error) -> String {
+        if let Some(ReviewError::Conflict { by, at, .. }) = e.downcast_ref::<ReviewError>() {
+            return format!(
+                "{}{}{}",
+                by.as_deref().unwrap_or("?"),
+                at.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
+                self.s.conflict
+            );
+        }
+        if let Some(se) = e.downcast_ref::<StepError>() {
+            return se.text(self.lang == Lang::Zh);
+        }
+        format!("{e:#}")
+    }
+
+    /// Opens the step form on the exit's next step, dated today.
+    fn open_step_form(&mut self) {
+        let Some(cv) = &self.case else { return };
+        let Some(x) = &cv.exit else {
+            let m = self.s.step_not_exit;
+            self.error(m);
+            return;
+        };
+        let steps = crate::domain::exit::steps_for(x.facts.kind).to_vec();
+        let Some(next) = x.next else {
+            let m = self.s.exit_all_done;
+            self.info(m);
+            return;
+        };
+        let index = steps.iter().position(|s| *s == next).unwrap_or(0);
+        self.overlay = Some(Overlay::Step(StepForm {
+            steps,
+            index,
+            date: self.today.format("%Y-%m-%d").to_string(),
+            number: String::new(),
+            on_number: false,
+        }));
+        self.dirty = true;
+    }
+
+    /// Saves the form through `record_step` with the version the reviewer saw; the case is
+    /// read again after. A refusal keeps the form open (a conflict closes it: the case is
+    /// read again, and its next step may be another).
+    fn submit_step(&mut self) -> anyhow::Result<()> {
+        let Some(Overlay::Step(form)) = &self.overlay else {
+            return Ok(());
+        };
+        let Some(x) = self.case.as_ref().and_then(|cv| cv.exit.as_ref()) else {
+            return Ok(());
+        };
+        let step = form.step();
+        let Ok(on) = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d") else {
+            let m = self.s.step_bad_date;
+            self.error(m);
+            return Ok(());
+        };
+        let number = form.number.trim();
+        let number = (step.needs_number() && !number.is_empty()).then_some(number);
+        let r = exits::record_step(
+            &self.store.conn,
+            &self.actor,
+            &x.case_no,
+            Some(x.version),
+            StepInput {
+                step,
+                on,
+                number,
+                note: None,
+            },
+            self.today,
+        );
+        match r {
+            Ok(out) => {
+                self.overlay = None;
+                self.reload_case()?;
+                let mut m = format!(
+                    "{}{}",
+                    self.s.step_recorded,
+                    step.name(self.lang == Lang::Zh)
+                );
+                if out.closed {
+                    m.push_str(self.s.step_closed);
+                }
+                self.info(m);
+                let _ = self.reload_queue();
+            }
+            Err(e) => {
+                let m = self.write_error_text(&e);
+                self.error(m);
+                if matches!(
+                    e.downcast_ref::<ReviewError>(),
+                    Some(ReviewError::Conflict { .. })
+                ) {
+                    self.overlay = None;
+                    let _ = self.reload_case();
+                }
+            }
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ deadlines
+
+    /// Reads every open deadline within the reviewer's region (one query) and shows them;
+    /// a reading again keeps the selected deadline when it is still open.
+    fn open_deadlines(&mut self) -> anyhow::Result<()> {
+        let rows = exits::open_deadlines(
+            &self.store.conn,
+            Some(&self.actor.region),
+            self.today,
+            &self.reference.calendar,
+        )?;
+        let keep = self
+            .deadlines
+            .as_ref()
+            .and_then(|dv| dv.selected_row())
+            .map(|r| (r.case_no.clone(), r.item.clone()));
+        let mut dv = DeadlinesView::new(rows, self);
+        if let Some((no, item)) = keep {
+            if let Some(i) = dv
+                .rows
+                .iter()
+                .position(|r| r.case_no == no && r.item == item)
+            {
+                let h = dl::list_height(self.size, &dv);
+                dv.move_to(i as isize, h);
+            }
+        }
+        self.deadlines = Some(dv);
+        self.screen = Screen::Deadlines;
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn deadlines_action(&mut self, a: Action) -> anyhow::Result<()> {
+        let Some(dv) = &mut self.deadlines else {
+            self.screen = Screen::Queue;
+            return Ok(());
+        };
+        let h = dl::list_height(self.size, dv);
+        let sel = dv.selected as isize;
+        let hi = h as isize;
+        let moved = match a {
+            Action::Down => dv.move_to(sel + 1, h),
+            Action::Up => dv.move_to(sel - 1, h),
+            Action::PageDown => dv.move_to(sel + hi, h),
+            Action::PageUp => dv.move_to(sel - hi, h),
+            Action::Top => dv.move_to(0, h),
+            Action::Bottom => dv.move_to(isize::MAX / 2, h),
+            _ => false,
+        };
+        if moved {
+            self.dirty = true;
+            return Ok(());
+        }
+        match a {
+            Action::Open => {
+                if let Some(no) = dv.selected_row().map(|r| r.case_no.clone()) {
+                    self.open_case(&no)?;
+                }
+            }
+            Action::Reload => {
+                self.open_deadlines()?;
+                let m = self.s.reloaded;
+                self.info(m);
+            }
+            Action::Back => {
+                self.screen = Screen::Queue;
+                self.message = None;
+                self.reload_queue()?;
+            }
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                self.dirty = true;
+            }
+            Action::Quit => self.quit = true,
+            _ => {}
+        }
         Ok(())
     }
 
@@ -934,10 +1178,16 @@ impl App {
             Action::Top => self.move_case(-10_000),
             Action::Bottom => self.move_case(10_000),
             Action::Back => {
-                self.screen = Screen::Queue;
                 self.message = None;
-                self.reload_queue()?;
+                if self.case_back == Screen::Deadlines && self.deadlines.is_some() {
+                    // Read again: a step recorded meanwhile may have met a deadline.
+                    self.open_deadlines()?;
+                } else {
+                    self.screen = Screen::Queue;
+                    self.reload_queue()?;
+                }
             }
+            Action::RecordStep => self.open_step_form(),
             Action::SwitchPane => {
                 if let Some(cv) = &mut self.case {
                     cv.focus = if cv.focus == Pane::Info {
@@ -1394,6 +1644,7 @@ impl App {
             Screen::Case => self.case_action(a),
             Screen::Stats => self.stats_action(a),
             Screen::Institution => self.institution_action(a),
+            Screen::Deadlines => self.deadlines_action(a),
         }
     }
 
@@ -1401,6 +1652,39 @@ impl App {
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         self.dirty = true;
         match &mut self.overlay {
+            Some(Overlay::Step(form)) => match k.code {
+                KeyCode::Esc => self.overlay = None,
+                KeyCode::Enter => self.submit_step()?,
+                KeyCode::Tab | KeyCode::BackTab | KeyCode::Down | KeyCode::Up => {
+                    form.on_number = !form.on_number && form.step().needs_number();
+                }
+                KeyCode::Left | KeyCode::Right => {
+                    let n = form.steps.len();
+                    form.index = if k.code == KeyCode::Right {
+                        (form.index + 1) % n
+                    } else {
+                        (form.index + n - 1) % n
+                    };
+                    form.on_number &= form.step().needs_number();
+                }
+                KeyCode::Backspace => {
+                    if form.on_number {
+                        form.number.pop();
+                    } else {
+                        form.date.pop();
+                    }
+                }
+                KeyCode::Char(c) if !ctrl && !crate::text::is_unsafe(c) => {
+                    if form.on_number {
+                        if form.number.chars().count() < 60 {
+                            form.number.push(c);
+                        }
+                    } else if form.date.chars().count() < 10 {
+                        form.date.push(c);
+                    }
+                }
+                _ => self.dirty = false,
+            },
             Some(Overlay::Help { scroll }) | Some(Overlay::Article { scroll, .. }) => {
                 match k.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => self.overlay = None,

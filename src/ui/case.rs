@@ -79,7 +79,12 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             Rect::new(body.x + iw, body.y, body.width - iw, body.height),
         )
     } else {
-        let ih = 6.min(body.height / 3);
+        // An exit case's steps and deadlines are what the reviewer works on: more room.
+        let ih = if cv.exit.is_some() {
+            body.height / 2
+        } else {
+            6.min(body.height / 3)
+        };
         (
             Rect::new(body.x, body.y, body.width, ih),
             Rect::new(body.x, body.y + ih, body.width, body.height - ih),
@@ -89,7 +94,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     render_checklist(f, app, list);
 }
 
-fn info_lines(app: &App) -> Vec<Line<'static>> {
+fn info_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let Some(cv) = &app.case else { return vec![] };
     let s = app.s;
     let t = &app.theme;
@@ -115,7 +120,14 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
             )
         })
         .unwrap_or_default();
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if let Some(x) = &cv.exit {
+        // Wrapped here by display width: a wide character never lands on the border.
+        for l in exit_lines(app, x) {
+            lines.extend(super::widgets::wrap_line(l, width));
+        }
+    }
+    lines.extend([
         Line::from(format!("{} {}", s.credit_code, inst.credit_code)),
         Line::from(format!("{}{legal} · {region}", word(app.lang, &category))),
         Line::from(format!(
@@ -127,7 +139,7 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
             "{} {} · {} {}",
             s.submitted, d.application.submitted_on, s.rules_version, d.rules_version
         )),
-    ];
+    ]);
     if let (Some(a), Some(b)) = (inst.valid_from, inst.valid_to) {
         lines.push(Line::from(format!(
             "{} {a}..{b} ({})",
@@ -154,7 +166,8 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
     if d.kind == "renewal" {
         lines.extend(declared_recorded(app, d));
     }
-    if !d.deadlines.is_empty() {
+    // An exit's deadlines are in its own section, with their days.
+    if !d.deadlines.is_empty() && cv.exit.is_none() {
         lines.push(Line::styled(s.deadlines.to_string(), t.header()));
         for (item, due, zh, en) in &d.deadlines {
             let text = if app.lang == Lang::Zh { zh } else { en };
@@ -188,6 +201,149 @@ fn info_lines(app: &App) -> Vec<Line<'static>> {
         for l in n.lines() {
             lines.push(Line::from(format!(" {}", e(l))));
         }
+    }
+    lines
+}
+
+/// 第十三条 → Article 13 (the exit articles).
+pub fn article_en(article: &str) -> String {
+    (13..=16)
+        .find(|n| article == format!("第{}条", article_cn(*n)))
+        .map_or_else(|| article.to_string(), |n| format!("Article {n}"))
+}
+
+/// An exit: its kind and article, what set it going, the E13 check (voluntary) or the
+/// violations (ordered), the deadlines with their days, and the steps in order with the next
+/// one marked.
+fn exit_lines(app: &App, x: &crate::store::exits::ExitView) -> Vec<Line<'static>> {
+    use crate::domain::application::ExitKind;
+    let s = app.s;
+    let t = &app.theme;
+    let zh = app.lang == Lang::Zh;
+    let e = |v: &str| crate::text::sanitize(v);
+    let kind = x.facts.kind;
+    let article = match app.lang {
+        Lang::Zh => x.article.to_string(),
+        Lang::En => article_en(x.article),
+    };
+    let mut lines = vec![Line::styled(
+        format!(
+            "{} · {} · {article}",
+            s.exit_title,
+            crate::domain::exit::kind_name(kind, zh)
+        ),
+        t.header(),
+    )];
+    let trigger = x
+        .facts
+        .trigger_on
+        .map(|d| format!(" · {} {d}", s.exit_trigger))
+        .unwrap_or_default();
+    lines.push(Line::from(format!(
+        " {} {}{trigger}",
+        s.exit_cause,
+        x.facts.cause.name(zh)
+    )));
+    match kind {
+        ExitKind::Voluntary => {
+            let r = x.requested_on.map_or("-".to_string(), |d| d.to_string());
+            let end = x.intended_end.map_or("-".to_string(), |d| d.to_string());
+            lines.push(Line::from(format!(
+                " {} {r} · {} {end}",
+                s.exit_requested, s.exit_intended_end
+            )));
+            if let Some(n) = &x.notice {
+                let style = if n.ok { t.pass() } else { t.fail() };
+                lines.push(Line::styled(
+                    format!(" {}{}", s.exit_notice, n.text(zh)),
+                    style,
+                ));
+            }
+        }
+        ExitKind::Ordered => {
+            if let Some(v) = x.facts.violations.as_deref().filter(|v| !v.is_empty()) {
+                lines.push(Line::from(format!(
+                    " {}：{}",
+                    s.exit_violations,
+                    e(v).replace('\n', " ")
+                )));
+            }
+            let item = crate::domain::exit::deadline_item(kind);
+            if let Some(dl) = x.deadlines.iter().find(|d| d.item == item) {
+                lines.push(Line::from(format!(
+                    " {} {}",
+                    s.exit_office_deadline, dl.due
+                )));
+            }
+        }
+        ExitKind::Automatic => {}
+    }
+    if !x.deadlines.is_empty() {
+        lines.push(Line::styled(s.deadlines.to_string(), t.header()));
+        for dl in &x.deadlines {
+            let (text, style) = match dl.done_on {
+                Some(done) => (format!("{} {done}", s.exit_done_on), t.dim()),
+                None => {
+                    let st = &dl.status;
+                    let style = if st.overdue || st.due_today {
+                        t.fail()
+                    } else if st.due_this_week {
+                        t.review()
+                    } else {
+                        ratatui::style::Style::default()
+                    };
+                    (crate::commands::exit::days_text(st, zh), style)
+                }
+            };
+            lines.push(Line::from(vec![
+                Span::raw(format!(" {} {} ", dl.item, dl.due)),
+                Span::styled(text, style),
+            ]));
+        }
+    }
+    lines.push(Line::styled(s.exit_steps.to_string(), t.header()));
+    for (i, st) in x.steps.iter().enumerate() {
+        let (next, done, todo) = if t.ascii {
+            (">", "[x]", "[ ]")
+        } else {
+            ("▶", "✓", "·")
+        };
+        let mark = match (&st.record, st.next) {
+            (Some(_), _) => format!(" {done}"),
+            (None, true) => format!("{next}{todo}"),
+            (None, false) => format!(" {todo}"),
+        };
+        let rec = st
+            .record
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " {}{}",
+                    r.done_on,
+                    r.number
+                        .as_deref()
+                        .map(|n| format!(" {}", e(n)))
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        let text = format!("{mark} {}. {}{rec}", i + 1, st.step.name(zh));
+        let style = if st.next {
+            t.header()
+        } else if st.record.is_some() {
+            t.pass()
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    match x.next {
+        Some(n) if !x.rejected => lines.push(Line::styled(
+            format!(" {}{}", s.exit_next_key, n.name(zh)),
+            t.dim(),
+        )),
+        None => lines.push(Line::styled(format!(" {}", s.exit_all_done), t.dim())),
+        _ => {}
     }
     lines
 }
@@ -243,7 +399,12 @@ fn render_info(f: &mut Frame, app: &App, area: Rect, wide: bool) {
     if focused {
         block = block.title(Span::styled(app.s.facts, t.selected()));
     }
-    let p = Paragraph::new(info_lines(app))
+    let inner_w = if wide {
+        area.width.saturating_sub(1)
+    } else {
+        area.width
+    };
+    let p = Paragraph::new(info_lines(app, inner_w as usize))
         .block(block)
         .wrap(Wrap { trim: false })
         .scroll((cv.info_scroll, 0));

@@ -13,6 +13,8 @@ pub enum Screen {
     Stats,
     /// One institution of the statistics.
     Institution,
+    /// Every open deadline across cases, by due date.
+    Deadlines,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub enum Action {
     History,
     Stats,
     FilterAtRisk,
+    /// Records the next step of an exit case.
+    RecordStep,
+    Deadlines,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,11 +99,11 @@ pub struct Binding {
     pub hint: bool,
 }
 
-use Screen::{Case as C, Institution as I, Queue as Q, Stats as St};
+use Screen::{Case as C, Deadlines as Dl, Institution as I, Queue as Q, Stats as St};
 
 pub static KEYMAP: &[Binding] = &[
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[ch('j'), code(KeyCode::Down)],
         label: "j/↓",
         action: Action::Down,
@@ -107,7 +112,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[ch('k'), code(KeyCode::Up)],
         label: "k/↑",
         action: Action::Up,
@@ -116,7 +121,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[code(KeyCode::PageDown), ctrl('f'), ctrl('d')],
         label: "PgDn/^F",
         action: Action::PageDown,
@@ -125,7 +130,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[code(KeyCode::PageUp), ctrl('b'), ctrl('u')],
         label: "PgUp/^B",
         action: Action::PageUp,
@@ -134,7 +139,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[ch('g'), code(KeyCode::Home)],
         label: "g/Home",
         action: Action::Top,
@@ -143,7 +148,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St],
+        screens: &[Q, C, St, Dl],
         keys: &[ch('G'), code(KeyCode::End)],
         label: "G/End",
         action: Action::Bottom,
@@ -287,7 +292,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[Q, C, St, I],
+        screens: &[Q, C, St, I, Dl],
         keys: &[ch('r')],
         label: "r",
         action: Action::Reload,
@@ -413,12 +418,39 @@ pub static KEYMAP: &[Binding] = &[
         hint: false,
     },
     Binding {
-        screens: &[C, St],
+        screens: &[C],
+        keys: &[ch('w')],
+        label: "w",
+        action: Action::RecordStep,
+        zh: "记录退出的下一步骤（日期、文号）",
+        en: "record the exit's next step (date, number)",
+        hint: false,
+    },
+    Binding {
+        screens: &[C],
+        keys: &[code(KeyCode::Esc), ch('q'), code(KeyCode::Left)],
+        label: "q/Esc",
+        action: Action::Back,
+        zh: "返回（队列或期限一览）",
+        en: "back (to the queue or the deadlines)",
+        hint: true,
+    },
+    Binding {
+        screens: &[St, Dl],
         keys: &[code(KeyCode::Esc), ch('q'), code(KeyCode::Left)],
         label: "q/Esc",
         action: Action::Back,
         zh: "返回队列",
         en: "back to queue",
+        hint: true,
+    },
+    Binding {
+        screens: &[Dl],
+        keys: &[code(KeyCode::Enter), ch('l'), code(KeyCode::Right)],
+        label: "Enter",
+        action: Action::Open,
+        zh: "打开该期限的案件",
+        en: "open the deadline's case",
         hint: true,
     },
     Binding {
@@ -428,6 +460,15 @@ pub static KEYMAP: &[Binding] = &[
         action: Action::Stats,
         zh: "续期统计与预警",
         en: "renewal statistics and early warning",
+        hint: true,
+    },
+    Binding {
+        screens: &[Q],
+        keys: &[ch('D')],
+        label: "D",
+        action: Action::Deadlines,
+        zh: "期限一览（全部未办结期限，按到期日）",
+        en: "deadlines (every open one, by due date)",
         hint: true,
     },
     Binding {
@@ -467,7 +508,7 @@ pub static KEYMAP: &[Binding] = &[
         hint: true,
     },
     Binding {
-        screens: &[Q, C, St, I],
+        screens: &[Q, C, St, I, Dl],
         keys: &[ch('?'), code(KeyCode::F(1))],
         label: "?",
         action: Action::Help,
@@ -527,6 +568,7 @@ pub fn hint_label(b: &Binding, lang: Lang) -> &'static str {
         Action::Approve => ("批准", "approve"),
         Action::Back => ("返回", "back"),
         Action::Stats => ("统计", "stats"),
+        Action::Deadlines => ("期限", "deadlines"),
         Action::FilterAtRisk => ("预警", "at risk"),
         Action::Sort => ("排序", "sort"),
         Action::Down => ("下一家", "next"),
@@ -550,6 +592,7 @@ mod tests {
             Screen::Case,
             Screen::Stats,
             Screen::Institution,
+            Screen::Deadlines,
         ] {
             let mut seen = Vec::new();
             for b in bindings(screen) {

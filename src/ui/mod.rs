@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod case;
+pub mod deadlines;
 pub mod keymap;
 pub mod overlay;
 pub mod queue;
@@ -50,6 +51,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         keymap::Screen::Case => case::render(f, app, main),
         keymap::Screen::Stats => stats::render(f, app, main),
         keymap::Screen::Institution => stats::render_detail(f, app, main),
+        keymap::Screen::Deadlines => deadlines::render(f, app, main),
     }
     overlay::message(
         f,

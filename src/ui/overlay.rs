@@ -170,6 +170,84 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             clear(f, r);
             f.render_widget(Paragraph::new(lines).block(block(app, s.history)), r);
         }
+        Overlay::Step(form) => {
+            let r = centered(area, 66.min(area.width), 9.min(area.height));
+            clear(f, r);
+            let outer = block(app, s.step_title).title_bottom(Span::styled(
+                format!(" {} ", t.key_label(s.step_hint)),
+                t.dim(),
+            ));
+            let inner = outer.inner(r);
+            f.render_widget(outer, r);
+            let zh = app.lang == crate::commands::Lang::Zh;
+            let iw = inner.width as usize;
+            let step = form.step();
+            let exit = app.case.as_ref().and_then(|c| c.exit.as_ref());
+            let mut lines = Vec::new();
+            if let Some(x) = exit {
+                lines.push(Line::from(cut(
+                    &format!(
+                        "{} {} · {} · {}",
+                        s.case,
+                        x.case_no,
+                        crate::domain::exit::kind_name(x.facts.kind, zh),
+                        if zh {
+                            x.article.to_string()
+                        } else {
+                            super::case::article_en(x.article)
+                        }
+                    ),
+                    iw,
+                    t.ellipsis(),
+                )));
+            }
+            let (l, rr) = if t.ascii { ("<", ">") } else { ("◀", "▶") };
+            let kind = exit.map(|x| x.facts.kind);
+            lines.push(Line::from(vec![
+                Span::raw(format!("{} ", fit(s.step_label, 6, ""))),
+                Span::styled(
+                    format!(
+                        "{l} {}/{} {} {} {rr}",
+                        form.index + 1,
+                        form.steps.len(),
+                        step.name(zh),
+                        kind.map(|k| step.cite(k)).unwrap_or("")
+                    ),
+                    t.header(),
+                ),
+            ]));
+            let field = |label: &str, value: &str, focused: bool| {
+                let shown = fit(value, 24, "");
+                Line::from(vec![
+                    Span::raw(format!("{} ", fit(label, 6, ""))),
+                    Span::styled(
+                        format!("[{shown}]"),
+                        if focused {
+                            t.selected()
+                        } else {
+                            ratatui::style::Style::default()
+                        },
+                    ),
+                ])
+            };
+            lines.push(Line::from(""));
+            lines.push(field(s.step_date, &form.date, !form.on_number));
+            if step.needs_number() {
+                lines.push(field(s.step_number, &form.number, form.on_number));
+            }
+            let cursor_row = if form.on_number { 4 } else { 3 } - u16::from(exit.is_none());
+            let value = if form.on_number {
+                &form.number
+            } else {
+                &form.date
+            };
+            let cx = inner.x + 7 + 1 + width(value).min(24) as u16;
+            let cy = inner.y + cursor_row;
+            if cx < inner.x + inner.width && cy < inner.y + inner.height {
+                f.set_cursor_position((cx, cy));
+            }
+            f.render_widget(Paragraph::new(lines), inner);
+        }
         Overlay::Editor(ed) => {
             let r = centered(area, 72.min(area.width), 12.min(area.height));
             clear(f, r);

@@ -49,6 +49,77 @@ pub fn fit_right(s: &str, w: usize) -> String {
     format!("{}{c}", " ".repeat(w.saturating_sub(width(&c))))
 }
 
+/// A line broken into lines of at most `w` cells, keeping each span's style: at a space or
+/// after a wide (CJK) character where one is on the line, else at the edge. A wide character
+/// that would straddle the edge starts the next line instead.
+pub fn wrap_line(
+    line: ratatui::text::Line<'static>,
+    w: usize,
+) -> Vec<ratatui::text::Line<'static>> {
+    use ratatui::style::Style;
+    use ratatui::text::{Line, Span};
+    let w = w.max(2);
+    let cw = |c: char| c.width().unwrap_or(0);
+    let style = line.style;
+    let build = |glyphs: &[(char, Style)]| {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut text = String::new();
+        let mut st = None;
+        for (c, s) in glyphs {
+            if st.is_some_and(|x| x != *s) {
+                spans.push(Span::styled(
+                    std::mem::take(&mut text),
+                    st.unwrap_or_default(),
+                ));
+            }
+            st = Some(*s);
+            text.push(*c);
+        }
+        if !text.is_empty() {
+            spans.push(Span::styled(text, st.unwrap_or_default()));
+        }
+        Line::from(spans).style(style)
+    };
+    let mut out = Vec::new();
+    let mut cur: Vec<(char, Style)> = Vec::new();
+    let mut used = 0;
+    for span in &line.spans {
+        for c in span.content.chars() {
+            if used + cw(c) > w {
+                if c == ' ' {
+                    out.push(build(&cur));
+                    cur.clear();
+                    used = 0;
+                    continue;
+                }
+                let brk = if cw(c) > 1 {
+                    None
+                } else {
+                    cur.iter()
+                        .rposition(|(x, _)| *x == ' ' || cw(*x) > 1)
+                        .filter(|i| *i > 0)
+                };
+                let rest = match brk {
+                    Some(i) if cur[i].0 == ' ' => {
+                        let rest = cur.split_off(i + 1);
+                        cur.pop();
+                        rest
+                    }
+                    Some(i) => cur.split_off(i + 1),
+                    None => Vec::new(),
+                };
+                out.push(build(&cur));
+                used = rest.iter().map(|(x, _)| cw(*x)).sum();
+                cur = rest;
+            }
+            cur.push((c, span.style));
+            used += cw(c);
+        }
+    }
+    out.push(build(&cur));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +132,19 @@ mod tests {
         assert_eq!(fit("abc", 5, "~"), "abc  ");
         assert_eq!(fit("贵阳", 5, "~"), "贵阳 ");
         assert_eq!(fit_right("12", 4), "  12");
+    }
+
+    #[test]
+    fn wrap_line_never_puts_a_wide_character_across_the_edge() {
+        let l = ratatui::text::Line::from("xxxxxx更新全国技能人才评价工作网公示信息");
+        let lines = wrap_line(l, 39);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(width(&lines[0].to_string()), 38);
+        assert_eq!(lines[1].to_string(), "息");
+        let l = ratatui::text::Line::from("abc defg hij");
+        let lines: Vec<String> = wrap_line(l, 9).iter().map(|l| l.to_string()).collect();
+        assert_eq!(lines, ["abc defg", "hij"]);
+        assert!(wrap_line(ratatui::text::Line::from("ab"), 10).len() == 1);
     }
 
     #[test]
