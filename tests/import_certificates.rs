@@ -711,3 +711,51 @@ fn day_counts_agree_with_the_rows_after_bulk_and_small_imports() {
     );
     assert!(dup.is_err(), "certificate numbers stay unique");
 }
+
+/// What offices' own systems export: other header names, dates written the Chinese way or
+/// with dots, and the level as the certificate names it.
+#[test]
+fn office_headers_chinese_dates_and_levels_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = code('8');
+    let text = format!(
+        "\u{feff}证书号,机构统一社会信用代码,职业（工种）编码,技能等级,发证时间\n\
+         {},{c},4-10-01-06,三级,2026年10月8日\n\
+         {},{c},4-10-01-06,四级/中级工,2026.10.07\n\
+         {},{c},4-10-01-06,5,2026/10/09\n",
+        no(1),
+        no(2),
+        no(3)
+    );
+    let file = write(dir.path(), "office.csv", text);
+    let mut s = store(dir.path());
+    let r = import(&mut s, "tester", &file, opts()).unwrap();
+    assert_eq!((r.rows, r.added), (3, 3));
+    let got: Vec<(i64, String)> = s
+        .conn
+        .prepare("SELECT level, issued_on FROM certificates ORDER BY certificate_no")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            (3, "2026-10-08".to_string()),
+            (4, "2026-10-07".to_string()),
+            (5, "2026-10-09".to_string())
+        ]
+    );
+    // A grade that contradicts its level is refused, naming the row and the field.
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        format!(
+            "证书编号,统一社会信用代码,职业编码,等级,发证日期\n{},{c},4-10-01-06,三级/技师,2026-10-08\n",
+            no(9)
+        ),
+    );
+    let msg = refused(dir.path(), &bad, opts());
+    assert!(msg.contains("row 2: level"), "{msg}");
+}

@@ -112,6 +112,19 @@ impl Field {
         }
     }
 
+    /// Other headers offices' systems write for the column.
+    fn also_zh(self) -> &'static [&'static str] {
+        match self {
+            Field::CertificateNo => &["证书号", "证书编码"],
+            Field::CreditCode => &["机构统一社会信用代码", "评价机构统一社会信用代码"],
+            Field::OccupationCode => &["职业（工种）编码", "职业(工种)编码", "工种编码"],
+            Field::Level => &["技能等级", "职业技能等级"],
+            Field::IssuedOn => &["发证时间", "证书日期"],
+            Field::HolderName => &["持证人姓名"],
+            Field::HolderId => &["身份证号码", "证件号码"],
+        }
+    }
+
     fn required(self) -> bool {
         !matches!(self, Field::HolderName | Field::HolderId)
     }
@@ -120,7 +133,7 @@ impl Field {
         let h = h.trim().trim_start_matches('\u{feff}').trim();
         Field::ALL
             .into_iter()
-            .find(|f| h.eq_ignore_ascii_case(f.name()) || h == f.zh())
+            .find(|f| h.eq_ignore_ascii_case(f.name()) || h == f.zh() || f.also_zh().contains(&h))
     }
 }
 
@@ -560,8 +573,12 @@ fn level_of(v: &Value<'_>) -> Result<u8, String> {
     let n = match v {
         Value::Empty => return Err("is empty".into()),
         Value::Number(n) => *n,
-        // "3", and "3.0" as spreadsheets write a whole number.
-        Value::Text(s) => s.trim().parse::<f64>().map_err(|_| bad(quoted(s)))?,
+        // "3", and "3.0" as spreadsheets write a whole number; and the grade as a certificate
+        // names it: 三级, 三级/高级工, 3级 (一级 is the highest, 五级 the first).
+        Value::Text(s) => match level_in_words(s.trim()) {
+            Some(l) => f64::from(l),
+            None => s.trim().parse::<f64>().map_err(|_| bad(quoted(s)))?,
+        },
         Value::Date(d) => return Err(bad(d.to_string())),
         Value::Other(s) => return Err(bad(quoted(s))),
     };
@@ -573,6 +590,23 @@ fn level_of(v: &Value<'_>) -> Result<u8, String> {
             _ => format!("{n}"),
         }))
     }
+}
+
+/// 一级 … 五级 (or 1级 … 5级), alone or followed by the grade's name (三级/高级工).
+fn level_in_words(s: &str) -> Option<u8> {
+    let (digit, rest) = s.split_once('级')?;
+    let rest = rest.trim_start_matches(['/', '（', '(', ' ']);
+    let named = ["", "高级技师", "技师", "高级工", "中级工", "初级工"];
+    let n = match digit.trim() {
+        "一" | "1" => 1,
+        "二" | "2" => 2,
+        "三" | "3" => 3,
+        "四" | "4" => 4,
+        "五" | "5" => 5,
+        _ => return None,
+    };
+    let name = rest.trim_end_matches(['）', ')']);
+    (name.is_empty() || named.get(n as usize) == Some(&name)).then_some(n)
 }
 
 /// Issue dates before this or after the last are surely a wrong column or a typo.
@@ -603,6 +637,12 @@ fn date_of(v: &Value<'_>) -> Result<NaiveDate, String> {
 /// `YYYY-MM-DD` or `YYYY/MM/DD` (month and day may have one digit, as spreadsheets export
 /// them), optionally followed by a time of day, which is ignored.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    // 2026年10月8日, as Chinese offices write dates.
+    if let Some((y, rest)) = s.split_once('年') {
+        let (m, rest) = rest.split_once('月')?;
+        let d = rest.strip_suffix('日').unwrap_or(rest);
+        return parse_date(&format!("{}-{}-{}", y.trim(), m.trim(), d.trim()));
+    }
     let (date, time) = match s.find([' ', 'T']) {
         Some(i) => (&s[..i], s[i + 1..].trim()),
         None => (s, ""),
@@ -613,7 +653,13 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     {
         return None;
     }
-    let sep = if date.contains('/') { '/' } else { '-' };
+    let sep = if date.contains('/') {
+        '/'
+    } else if date.contains('.') {
+        '.'
+    } else {
+        '-'
+    };
     let mut parts = date.split(sep);
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some()
@@ -1069,6 +1115,10 @@ mod tests {
         assert_eq!(parse_date("05/03/2024"), None);
         assert_eq!(parse_date("2024-03-05 noon"), None);
         assert_eq!(parse_date("20240305"), None);
+        assert_eq!(parse_date("2026.10.07"), d(2026, 10, 7));
+        assert_eq!(parse_date("2026年10月8日"), d(2026, 10, 8));
+        assert_eq!(parse_date("2026年2月30日"), None);
+        assert_eq!(parse_date("2026年10月"), None);
         assert_eq!(excel_serial_date(45352.0), d(2024, 3, 1));
         assert_eq!(excel_serial_date(45352.75), d(2024, 3, 1));
         assert_eq!(excel_serial_date(-1.0), None);
@@ -1081,13 +1131,18 @@ mod tests {
         assert_eq!(level_of(&Value::Text("3")), Ok(3));
         assert_eq!(level_of(&Value::Text(" 3.0 ")), Ok(3));
         assert_eq!(level_of(&Value::Number(5.0)), Ok(5));
+        assert_eq!(level_of(&Value::Text("三级")), Ok(3));
+        assert_eq!(level_of(&Value::Text("三级/高级工")), Ok(3));
+        assert_eq!(level_of(&Value::Text("一级（高级技师）")), Ok(1));
+        assert_eq!(level_of(&Value::Text("5级")), Ok(5));
+        assert!(level_of(&Value::Text("三级/技师")).is_err());
+        assert!(level_of(&Value::Text("六级")).is_err());
         assert_eq!(
             level_of(&Value::Text("9")),
             Err("\"9\" is not a skill level (1 to 5)".into())
         );
         assert!(level_of(&Value::Number(2.5)).is_err());
         assert!(level_of(&Value::Text("0")).is_err());
-        assert!(level_of(&Value::Text("三级")).is_err());
         assert!(level_of(&Value::Empty).is_err());
     }
 
