@@ -258,7 +258,7 @@ fn a_database_others_can_write_is_refused() {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
     };
 
-    for mode in [0o620, 0o602, 0o666] {
+    for mode in [0o602, 0o606, 0o666] {
         chmod(&path, mode);
         let e = Store::open(&path).err().expect("refused");
         let msg = format!("{e:#}");
@@ -266,25 +266,30 @@ fn a_database_others_can_write_is_refused() {
             msg.contains(&format!(
                 "{}: the database file can be written",
                 path.display()
-            )) && msg.contains(&format!("chmod 600 {}", path.display())),
+            )) && msg.contains(&format!("chmod o-w {}", path.display())),
             "{msg}"
         );
         let out = pingshen(&path, &["audit", "verify"]);
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
-        assert!(stderr.contains("chmod 600"), "{stderr}");
+        assert!(stderr.contains("chmod o-w"), "{stderr}");
     }
-    // Readable by the group is not writable: accepted.
-    chmod(&path, 0o640);
-    drop(Store::open(&path).unwrap());
+    // Read or written by the group (the office's reviewers' group shares one database):
+    // accepted.
+    for mode in [0o640, 0o660] {
+        chmod(&path, mode);
+        drop(Store::open(&path).unwrap());
+    }
     chmod(&path, 0o600);
+    chmod(&folder, 0o2770);
+    drop(Store::open(&path).unwrap());
 
-    chmod(&folder, 0o770);
+    chmod(&folder, 0o777);
     let msg = format!("{:#}", Store::open(&path).err().expect("refused"));
     assert!(
         msg.contains(&format!("{}: the database folder", folder.display()))
-            && msg.contains(&format!("chmod go-w {}", folder.display())),
+            && msg.contains(&format!("chmod o-w {}", folder.display())),
         "{msg}"
     );
     // A new database in such a folder is refused too, before the file is made.

@@ -67,10 +67,11 @@ pub fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Refuses a database that someone other than its owner could write: whoever can write the
-/// file (or replace it, through its folder) can rewrite cases, decisions and the audit log.
-/// A folder writable by others is accepted only with the sticky bit (as /tmp), where others
-/// cannot remove or rename the owner's file.
+/// Refuses a database that any user of the machine could write: whoever can write the file
+/// (or replace it, through its folder) can rewrite cases, decisions and the audit log. The
+/// group may write: an office shares one database among its reviewers' accounts through a
+/// dedicated group (README, "On the office server"). A folder writable by all is accepted only
+/// with the sticky bit (as /tmp), where others cannot remove or rename the owner's file.
 fn refuse_shared_write(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
@@ -80,10 +81,10 @@ fn refuse_shared_write(path: &Path) -> Result<()> {
     // A folder that does not exist yet is created 0700 by `create_private`.
     if let Ok(m) = std::fs::metadata(dir) {
         let mode = m.permissions().mode();
-        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        if mode & 0o002 != 0 && mode & 0o1000 == 0 {
             anyhow::bail!(
-                "{}: the database folder can be written by other users (mode {:o}), who could \
-                 replace the database; refusing to open it. Fix: chmod go-w {}",
+                "{}: the database folder can be written by every user (mode {:o}), who could \
+                 replace the database; refusing to open it. Fix: chmod o-w {}",
                 dir.display(),
                 mode & 0o7777,
                 dir.display()
@@ -92,10 +93,10 @@ fn refuse_shared_write(path: &Path) -> Result<()> {
     }
     if let Ok(m) = std::fs::metadata(path) {
         let mode = m.permissions().mode();
-        if mode & 0o022 != 0 {
+        if mode & 0o002 != 0 {
             anyhow::bail!(
-                "{}: the database file can be written by other users (mode {:o}); refusing to \
-                 open it. Fix: chmod 600 {}",
+                "{}: the database file can be written by every user (mode {:o}); refusing to \
+                 open it. Fix: chmod o-w {}",
                 path.display(),
                 mode & 0o777,
                 path.display()
