@@ -98,13 +98,29 @@ impl Tally {
             .map(|(&(c, d, o), &n)| (name(c), d, name(o), n))
             .collect();
         rows.sort_unstable();
-        let mut st = conn.prepare(
-            "INSERT INTO certificate_counts (credit_code, issued_on, occupation_code, n)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (credit_code, issued_on, occupation_code) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for (credit, day, occ, n) in rows {
-            st.execute(params![credit, iso_date(day).as_str(), occ, n as i64])?;
+        // CHUNK rows a statement: a file of scattered rows makes nearly one count a row.
+        let upsert = |values: &str| {
+            format!(
+                "INSERT INTO certificate_counts (credit_code, issued_on, occupation_code, n)
+                 VALUES {values}
+                 ON CONFLICT (credit_code, issued_on, occupation_code) DO UPDATE SET n = n + excluded.n"
+            )
+        };
+        let mut many = conn.prepare(&upsert(&vec!["(?, ?, ?, ?)"; CHUNK].join(", ")))?;
+        let mut one = conn.prepare(&upsert("(?1, ?2, ?3, ?4)"))?;
+        let mut chunks = rows.chunks_exact(CHUNK);
+        for chunk in chunks.by_ref() {
+            for (i, (credit, day, occ, n)) in chunk.iter().enumerate() {
+                let at = i * 4;
+                many.raw_bind_parameter(at + 1, *credit)?;
+                many.raw_bind_parameter(at + 2, iso_date(*day).as_str())?;
+                many.raw_bind_parameter(at + 3, *occ)?;
+                many.raw_bind_parameter(at + 4, *n as i64)?;
+            }
+            many.raw_execute()?;
+        }
+        for (credit, day, occ, n) in chunks.remainder() {
+            one.execute(params![credit, iso_date(*day).as_str(), occ, *n as i64])?;
         }
         Ok(())
     }
