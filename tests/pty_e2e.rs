@@ -29,7 +29,7 @@ struct Desk {
     name: String,
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the program wrote to the terminal.
     raw: Arc<Mutex<Vec<u8>>>,
@@ -85,7 +85,7 @@ impl Desk {
             name: name.to_string(),
             child,
             writer,
-            _master: pair.master,
+            master: pair.master,
             parser,
             raw,
             eof,
@@ -250,6 +250,27 @@ impl Desk {
 
     fn raw(&self) -> Vec<u8> {
         self.raw.lock().unwrap().clone()
+    }
+
+    /// Resizes the terminal as a reviewer's window would: the parser first, so that the frame
+    /// drawn for the new size lands in a screen of that size, then the pty (the kernel sends
+    /// the program SIGWINCH).
+    fn resize(&self, cols: u16, rows: u16) {
+        // vt100 itself overflows on a one-column or one-row screen (a wide character, a
+        // wrap): the parser is kept 2x2 at least; the program is given the real size.
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows.max(2), cols.max(2));
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
     }
 }
 
@@ -675,6 +696,20 @@ fn concurrent_mark_is_a_conflict_in_words() {
 // ------------------------------------------------------------------------------ c) signals
 
 fn assert_restored(desk: &Desk) {
+    // The restoring sequences themselves, not only the state a parser ends in: leave the
+    // alternate screen, show the cursor.
+    let raw = desk.raw();
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        has(b"\x1b[?1049l"),
+        "{}: no leave-alternate-screen sequence written",
+        desk.name
+    );
+    assert!(
+        has(b"\x1b[?25h"),
+        "{}: no show-cursor sequence written",
+        desk.name
+    );
     let p = desk.parser.lock().unwrap();
     let sc = p.screen();
     assert!(
@@ -735,6 +770,23 @@ fn sighup_while_typing_keeps_the_draft_and_restores_the_terminal() {
     assert_eq!(text, format!("{first}{second}"));
     assert!(target.contains('|'), "an item note's draft: {target}");
     assert_restored(&desk);
+    assert_no_panic(&desk);
+
+    // The reviewer logs in again: the same note opens with the draft in it.
+    let mut again = Desk::open("desk again", &t, (100, 30));
+    again.open_case(&case_no);
+    again.send("n");
+    again.wait_for("Ctrl-S 保存");
+    again.wait_for(&format!("{first}{second}"));
+}
+
+fn assert_no_panic(desk: &Desk) {
+    let raw = String::from_utf8_lossy(&desk.raw()).into_owned();
+    assert!(
+        !raw.contains("panicked"),
+        "{}: a panic was printed:\n{raw}",
+        desk.name
+    );
 }
 
 #[test]
@@ -797,6 +849,182 @@ fn control_characters_in_data_never_reach_the_terminal() {
         "a bidi override reached the terminal"
     );
     assert!(!has(b"\x07"), "a BEL reached the terminal");
+}
+
+/// Every free-text field of an application (institution name, legal representative,
+/// occupation names, matching majors) and the case number of a second case hold terminal
+/// attacks: a screen clear, an OSC 52 clipboard write, CSI and DCS sequences, a C1 CSI
+/// (U+009B) and bidi overrides and isolates. The case is opened, its history and decision
+/// dialog shown; none of the injected sequences is among the bytes the program wrote.
+#[test]
+fn hostile_text_in_every_field_never_reaches_the_terminal() {
+    let t = Tmp::demo();
+    let evil = "\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[1337;7777H\u{9b}31m\u{1b}Pq#0\u{1b}\\\u{202e}\u{2066}\u{7f}";
+    let case_no = "GZ-2026-S-0978";
+    let mut app = common::selection_social_org();
+    app["case_no"] = json!(case_no);
+    app["institution"]["name"] = json!(format!("遵义{evil}学校"));
+    app["institution"]["legal_representative"] = json!(format!("李{evil}某"));
+    app["occupations"][0]["name"] = json!(format!("家政{evil}服务员"));
+    app["occupations"][0]["matching_major"] = json!(format!("专业{evil}"));
+    let mut second = common::second_occupation();
+    second["name"] = json!(format!("养老{evil}护理员"));
+    second["matching_major"] = json!(evil);
+    app["occupations"].as_array_mut().unwrap().push(second);
+    let mut other = common::selection_social_org();
+    other["case_no"] = json!(format!("GZ-2026-S-0979{evil}"));
+    other["institution"]["name"] = json!(format!("{evil}安顺学校"));
+    let (a, b) = (t.dir.path().join("a.json"), t.dir.path().join("b.json"));
+    std::fs::write(&a, app.to_string()).unwrap();
+    std::fs::write(&b, other.to_string()).unwrap();
+    let report = t.cli(&[
+        "import",
+        "applications",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(!report.contains('\u{1b}'), "the import report: {report:?}");
+
+    let mut desk = Desk::open("desk", &t, (120, 30));
+    desk.open_case(case_no);
+    desk.wait_for("[2J ]52;c;ZXZpbA=="); // the name is there, as inert text
+    desk.wait_for("4-10-01-06 家政");
+    desk.send("d");
+    desk.wait_for("选择决定");
+    desk.choose_decision("部分准予");
+    desk.wait_for("[x] 4-10-01-05 养老");
+    desk.send("\x1b");
+    desk.wait_until("the dialog closed", |s| !s.contains("选择决定"));
+    desk.send("h");
+    desk.wait_for("case.import");
+    desk.send("q");
+    desk.wait_until("the history closed", |s| !s.contains("case.import"));
+    desk.send("q");
+    desk.wait_for("全部");
+    // The second case, by its number: the queue and the case view show the hostile number.
+    // (Esc in the search box drops the query kept from the first case.)
+    desk.send("/");
+    desk.send("\x1b");
+    desk.wait_until("the query dropped", |s| !s.contains("/GZ-2026-S-0978"));
+    desk.send("/");
+    desk.send("S-0979");
+    desk.wait_for("/S-0979 (");
+    desk.send("\r");
+    desk.send("\r");
+    desk.wait_for("案件 GZ-2026-S-0979");
+    desk.send("q");
+    desk.wait_for("全部");
+    desk.send("q");
+    assert!(desk.wait_exit().success());
+    assert_no_panic(&desk);
+
+    let raw = desk.raw();
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    for (needle, what) in [
+        (&b"\x1b]52"[..], "an OSC 52 clipboard write"),
+        (b"\x1b[1337;7777H", "an injected CSI"),
+        (b"\x1bP", "a DCS"),
+        (b"\x07", "a BEL"),
+        (b"\x7f", "a DEL"),
+        ("\u{9b}".as_bytes(), "a C1 CSI"),
+        ("\u{202e}".as_bytes(), "a right-to-left override"),
+        ("\u{2066}".as_bytes(), "a left-to-right isolate"),
+    ] {
+        assert!(!has(needle), "{what} reached the terminal");
+    }
+    // ESC [ 2 J is also what the program itself writes to clear the screen, so it is not
+    // looked for as bytes: the wait for "[2J ]52;c;" above saw it drawn as inert text.
+}
+
+// ------------------------------------------------------------------------------ resize storms
+
+/// A reviewer's window dragged about, down to one cell and back, hundreds of times in quick
+/// succession, on the queue, on a case and in the decision dialog: no panic, and once the
+/// window is back to its size the screen is the same full frame as before the storm.
+#[test]
+fn resize_storms_never_panic_and_end_in_a_whole_frame() {
+    let t = Tmp::demo();
+    let (case_no, _) = new_selection_case(&t);
+    let size = (100u16, 30u16);
+    let mut desk = Desk::open("desk", &t, size);
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let storm = |desk: &Desk, rng: &mut fastrand::Rng| {
+        for i in 0..150 {
+            let (cols, rows) = match i % 10 {
+                0 => (1, 1),
+                1 => (2, 1),
+                2 => (1, 40),
+                3 => (250, 2),
+                _ => (rng.u16(1..=220), rng.u16(1..=70)),
+            };
+            desk.resize(cols, rows);
+            if rng.u8(..4) == 0 {
+                std::thread::sleep(Duration::from_millis(rng.u64(0..=15)));
+            }
+        }
+        desk.resize(size.0, size.1);
+    };
+    // Written blanks and cleared cells differ only in trailing spaces of the parser's text.
+    let trimmed =
+        |s: &str| -> Vec<String> { s.lines().map(|l| l.trim_end().to_string()).collect() };
+    let settle = |desk: &Desk, before: &str, what: &str| {
+        desk.wait_until(
+            &format!("{what}: the frame before the storm (seed {seed}):\n{before}\n--"),
+            |s| trimmed(s) == trimmed(before),
+        );
+        // Then until the program is quiet (no output for 300 ms): the last SIGWINCHs are
+        // handled before the next key. crossterm's edge-triggered reader can leave a key
+        // that arrives together with a SIGWINCH unread until the next input; a terminal
+        // answering the desk's cursor query gives it that input, the test terminal does not.
+        let start = Instant::now();
+        loop {
+            let n = desk.raw.lock().unwrap().len();
+            std::thread::sleep(Duration::from_millis(300));
+            if desk.raw.lock().unwrap().len() == n {
+                break;
+            }
+            assert!(start.elapsed() < TIMEOUT, "{what}: output never stops");
+        }
+    };
+
+    desk.wait_for("全部");
+    // Wait for the frame to be still: two reads 200 ms apart agree.
+    let still = |desk: &Desk| -> String {
+        let start = Instant::now();
+        loop {
+            let a = desk.screen();
+            std::thread::sleep(Duration::from_millis(200));
+            if desk.screen() == a {
+                return a;
+            }
+            assert!(start.elapsed() < TIMEOUT, "the screen never stops changing");
+        }
+    };
+    let before = still(&desk);
+    storm(&desk, &mut rng);
+    settle(&desk, &before, "queue");
+
+    desk.open_case(&case_no);
+    let before = still(&desk);
+    storm(&desk, &mut rng);
+    settle(&desk, &before, "case");
+
+    desk.send("d");
+    desk.wait_for("选择决定");
+    let before = still(&desk);
+    storm(&desk, &mut rng);
+    settle(&desk, &before, "decision dialog");
+    desk.send("\x1b");
+    desk.wait_until("the dialog closed", |s| !s.contains("选择决定"));
+
+    desk.send("q");
+    desk.wait_for("全部");
+    desk.send("q");
+    let st = desk.wait_exit();
+    assert!(st.success(), "exit after the storms (seed {seed}): {st:?}");
+    assert_no_panic(&desk);
+    assert_restored(&desk);
 }
 
 // ------------------------------------------------------------------------------ help

@@ -24,17 +24,36 @@ pub fn read_application(
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| anyhow!("{shown}: cannot read: {e}"))?;
     if meta.len() > MAX_APPLICATION_BYTES {
-        return Err(anyhow!(
-            "{shown}: file is {} bytes, more than the {} an application file may have",
-            meta.len(),
-            MAX_APPLICATION_BYTES
-        ));
+        return Err(too_big(&shown, Some(meta.len())));
     }
-    let bytes = std::fs::read(path).map_err(|e| anyhow!("{shown}: cannot read: {e}"))?;
+    // The size above is only what the file says of itself: a device (/dev/zero), a pipe or a
+    // file still growing says 0, so the read itself stops one byte past the limit.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(MAX_APPLICATION_BYTES + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|e| anyhow!("{shown}: cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_APPLICATION_BYTES {
+        return Err(too_big(&shown, None));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| anyhow!("{shown}: not UTF-8 text (byte {})", e.valid_up_to()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     parse_application(text, &reference.divisions, opts).map_err(|e| anyhow!("{shown}: {e}"))
+}
+
+/// The one refusal of an oversized application file, naming the file and the limit.
+fn too_big(shown: &std::path::Display<'_>, len: Option<u64>) -> anyhow::Error {
+    let size = match len {
+        Some(n) => format!("file is {n} bytes"),
+        None => "file goes on past the limit".to_string(),
+    };
+    anyhow!(
+        "{shown}: {size}, more than the {MAX_APPLICATION_BYTES} bytes (4 MiB) an application \
+         file may have"
+    )
 }
 
 /// Certificate counts from the records for a renewal, when a database is given and holds

@@ -182,6 +182,9 @@ pub struct App {
     pub dirty: bool,
     pub draft_due: Option<Instant>,
     pub size: (u16, u16),
+    /// The terminal was resized since the last frame: what it shows may have been cut or
+    /// reflowed, so the next frame is drawn whole rather than as changes.
+    pub resized: bool,
     pub prefectures: Vec<(String, String)>,
     pub warning: Warning,
     /// The renewal statistics, once opened (kept when going back to the queue, so that
@@ -288,6 +291,7 @@ impl App {
             dirty: true,
             draft_due: None,
             size,
+            resized: false,
             prefectures,
             warning,
             stats: None,
@@ -1600,6 +1604,7 @@ impl App {
             Event::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
+                self.resized = true;
                 let h = self.stats_height();
                 if let Some(sv) = &mut self.stats {
                     sv.scroll(h);

@@ -95,6 +95,14 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     loop {
         if app.dirty {
             writer.begin_frame();
+            if std::mem::take(&mut app.resized) {
+                // A window shrunk and grown back between two frames comes back to the same
+                // size with its contents cut: a diff against the last frame would leave
+                // them so. Resizing to the size it has clears the screen and forgets the
+                // last frame (without the cursor query of `clear`); the draw is then whole.
+                let size = terminal.size()?;
+                terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+            }
             terminal.draw(|f| draw(f, app))?;
             writer.commit(&mut stdout)?;
             app.dirty = false;
