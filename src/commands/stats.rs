@@ -54,31 +54,32 @@ pub fn keep(row: &RenewalRow, f: &Filter) -> bool {
         && (!f.at_risk || row.outlook.at_risk)
 }
 
-pub fn sort(rows: &mut [RenewalRow], by: Sort) {
+/// The order of `by` as a comparison: for rows here, and for the pane's indices.
+pub fn compare(by: Sort) -> impl Fn(&RenewalRow, &RenewalRow) -> std::cmp::Ordering {
     let share = |r: &RenewalRow| r.certificates as f64 / r.threshold.max(1) as f64;
-    match by {
-        Sort::ValidTo => {
-            rows.sort_by(|a, b| (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code)))
-        }
-        Sort::Risk => rows.sort_by(|a, b| {
-            (
-                !a.outlook.at_risk,
-                b.outlook.standing,
-                &a.valid_to,
-                &a.credit_code,
-            )
-                .cmp(&(
-                    !b.outlook.at_risk,
-                    a.outlook.standing,
-                    &b.valid_to,
-                    &b.credit_code,
-                ))
-        }),
-        Sort::Region => rows.sort_by(|a, b| {
+    move |a, b| match by {
+        Sort::ValidTo => (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code)),
+        Sort::Risk => (
+            !a.outlook.at_risk,
+            b.outlook.standing,
+            &a.valid_to,
+            &a.credit_code,
+        )
+            .cmp(&(
+                !b.outlook.at_risk,
+                a.outlook.standing,
+                &b.valid_to,
+                &b.credit_code,
+            )),
+        Sort::Region => {
             (&a.prefecture, &a.region, &a.valid_to).cmp(&(&b.prefecture, &b.region, &b.valid_to))
-        }),
-        Sort::Shortfall => rows.sort_by(|a, b| share(a).total_cmp(&share(b))),
+        }
+        Sort::Shortfall => share(a).total_cmp(&share(b)),
     }
+}
+
+pub fn sort(rows: &mut [RenewalRow], by: Sort) {
+    rows.sort_by(compare(by));
 }
 
 /// The statistics as of `as_of`, filtered, sorted and summarised again over what is kept.

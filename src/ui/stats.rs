@@ -76,32 +76,6 @@ pub struct Detail {
     pub months: Vec<(String, u64)>,
 }
 
-/// The order of `commands::stats::sort` as a comparison, to sort indices with. A stable sort
-/// of indices in end-of-period order gives exactly what `sort` gives on rows in that order
-/// (a test checks all four).
-fn compare(by: Sort) -> impl Fn(&RenewalRow, &RenewalRow) -> std::cmp::Ordering {
-    let share = |r: &RenewalRow| r.certificates as f64 / r.threshold.max(1) as f64;
-    move |a, b| match by {
-        Sort::ValidTo => (&a.valid_to, &a.credit_code).cmp(&(&b.valid_to, &b.credit_code)),
-        Sort::Risk => (
-            !a.outlook.at_risk,
-            b.outlook.standing,
-            &a.valid_to,
-            &a.credit_code,
-        )
-            .cmp(&(
-                !b.outlook.at_risk,
-                a.outlook.standing,
-                &b.valid_to,
-                &b.credit_code,
-            )),
-        // `sort` also compares `valid_to`; indices start in that order and the sort is
-        // stable, so comparing it again would only cost time.
-        Sort::Region => (&a.prefecture, &a.region).cmp(&(&b.prefecture, &b.region)),
-        Sort::Shortfall => share(a).total_cmp(&share(b)),
-    }
-}
-
 impl StatsView {
     pub fn new(data: Renewal) -> Self {
         let mut v = Self {
@@ -131,7 +105,7 @@ impl StatsView {
         let rows = &self.data.institutions;
         let mut order: Vec<usize> = (0..rows.len()).collect();
         if self.sort != Sort::ValidTo {
-            let cmp = compare(self.sort);
+            let cmp = crate::commands::stats::compare(self.sort);
             order.sort_by(|&a, &b| cmp(&rows[a], &rows[b]));
         }
         self.order = order;
@@ -205,7 +179,7 @@ impl StatsView {
         let rows = &self.data.institutions;
         let mut order: Vec<usize> = (0..rows.len()).collect();
         if by != Sort::ValidTo {
-            let cmp = compare(by);
+            let cmp = crate::commands::stats::compare(by);
             order.sort_by(|&a, &b| cmp(&rows[a], &rows[b]));
         }
         self.order = order;
