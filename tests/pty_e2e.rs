@@ -127,6 +127,10 @@ impl Desk {
                 return;
             }
             if start.elapsed() > TIMEOUT {
+                let _ = std::fs::write(
+                    format!("/tmp/{}.raw", self.name.replace(' ', "")),
+                    self.raw(),
+                );
                 panic!(
                     "{}: timed out after {:?} waiting for {what}; the screen:\n{s}\n--",
                     self.name, TIMEOUT
@@ -1042,4 +1046,122 @@ fn help_opens_at_once() {
     desk.wait_until("the help closed", |s| !s.contains("本屏按键"));
     desk.send("q");
     assert!(desk.wait_exit().success());
+}
+
+/// The terminal goes away (the SSH connection or the window is gone, and no SIGHUP comes)
+/// while the desk is working: it must end within seconds. crossterm reads a hung-up
+/// terminal in an endless loop, which once left such desks burning a core for hours.
+#[test]
+fn a_terminal_that_goes_away_ends_the_desk_without_spinning() {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let t = Tmp::demo();
+    for keys in ["", "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjj", "/贵州"] {
+        let win = nix::pty::Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = nix::pty::openpty(Some(&win), None).expect("a pty");
+        // openpty's descriptors are inherited: the desk must not hold its own master.
+        nix::fcntl::fcntl(
+            &pty.master,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )
+        .unwrap();
+        let slave = std::fs::File::from(pty.slave);
+        let mut cmd = Command::new(BIN);
+        // Its own session with the pty as controlling terminal, as sshd gives a login: the
+        // kernel then also sends SIGHUP when the line drops.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                if nix::libc::setsid() < 0 || nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) < 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .arg("--db")
+            .arg(&t.db)
+            .args(["--lang", "zh"])
+            .envs(t.env())
+            .env("TERM", "xterm-256color")
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave)
+            .spawn()
+            .expect("start the desk");
+        let mut master = std::fs::File::from(pty.master);
+        // Read the first frame, answering the cursor-position queries as a terminal does.
+        let mut seen = Vec::new();
+        let start = Instant::now();
+        let mut sent = false;
+        while start.elapsed() < TIMEOUT {
+            let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) == 0 {
+                if sent {
+                    break;
+                }
+                continue;
+            }
+            let mut buf = [0u8; 65536];
+            let n = master.read(&mut buf).unwrap_or(0);
+            seen.extend_from_slice(&buf[..n]);
+            for _ in 0..buf[..n].windows(4).filter(|w| w == b"\x1b[6n").count() {
+                master.write_all(b"\x1b[1;1R").unwrap();
+            }
+            if !sent && String::from_utf8_lossy(&seen).contains("评审") {
+                master.write_all(keys.as_bytes()).unwrap();
+                sent = true;
+            }
+        }
+        assert!(sent, "no first frame: {}", String::from_utf8_lossy(&seen));
+        // One more key; its frame's cursor query goes unanswered (the line is already
+        // failing), and the line drops while the desk waits for the answer.
+        master.write_all(b"j").unwrap();
+        let mut after = Vec::new();
+        let start = Instant::now();
+        while !after.windows(4).any(|w| w == b"\x1b[6n") && start.elapsed() < TIMEOUT {
+            let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) > 0 {
+                let mut buf = [0u8; 65536];
+                let n = master.read(&mut buf).unwrap_or(0);
+                after.extend_from_slice(&buf[..n]);
+            }
+        }
+        let ticks = || -> Option<u64> {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).ok()?;
+            let f: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        };
+        let before = ticks();
+        drop(master);
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_secs(1));
+        if let (Some(a), Some(b)) = (before, ticks()) {
+            // Clock ticks are hundredths of a second: under a quarter of a core.
+            assert!(
+                b - a < 25,
+                "keys {keys:?}: {} ticks of CPU in the second after the hang-up",
+                b - a
+            );
+        }
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > TIMEOUT {
+                let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+                    .unwrap_or_default();
+                let _ = child.kill();
+                panic!("keys {keys:?}: the desk still runs {TIMEOUT:?} after its terminal went away: {stat}");
+            }
+            std::thread::sleep(POLL);
+        };
+        assert!(status.success(), "keys {keys:?}: {status:?}");
+    }
 }

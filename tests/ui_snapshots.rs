@@ -2,10 +2,11 @@
 //! in Chinese and English, and in ASCII mode. Each snapshot records the text and, below it,
 //! where the reverse-video selection is, so focus is tested without colour.
 
+mod common;
 use chrono::NaiveDate;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use pingshen::assets::Reference;
-use pingshen::commands::{demo, Lang};
+use pingshen::commands::Lang;
 use pingshen::store::{review, Store};
 use pingshen::ui::app::{App, Options};
 use ratatui::backend::TestBackend;
@@ -18,45 +19,12 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).unwrap()
 }
 
-/// A small deterministic demo database, built once and copied for each test.
-fn template() -> &'static std::path::Path {
-    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
-        std::sync::OnceLock::new();
-    &TEMPLATE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("template.db");
-            let reference = Reference::builtin().unwrap();
-            let mut store = Store::open(&path).unwrap();
-            demo::run(
-                &mut store,
-                "tester",
-                &reference,
-                demo::Options {
-                    institutions: 40,
-                    certificates: 5000,
-                    seed: 2026,
-                    today: today(),
-                },
-            )
-            .unwrap();
-            // Fold the WAL into the main file so that copying the file copies everything.
-            store
-                .conn
-                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
-                .unwrap();
-            drop(store);
-            (dir, path)
-        })
-        .1
-}
-
 /// The desk opened on a copy of the demo as the provincial admin.
 fn app(dir: &std::path::Path, lang: Lang, ascii: bool, size: (u16, u16)) -> App {
     let reference = Reference::builtin().unwrap();
     let path = dir.join("ui.db");
     if !path.exists() {
-        std::fs::copy(template(), &path).unwrap();
+        std::fs::copy(common::demo_template(today()), &path).unwrap();
     }
     let store = Store::open(&path).unwrap();
     let actor = review::actor(&store.conn, "tester").unwrap();
@@ -509,7 +477,7 @@ fn stats_of_a_city_reviewer_hold_only_their_city() {
     let dir = tempfile::tempdir().unwrap();
     let reference = Reference::builtin().unwrap();
     let path = dir.path().join("ui.db");
-    std::fs::copy(template(), &path).unwrap();
+    std::fs::copy(common::demo_template(today()), &path).unwrap();
     let store = Store::open(&path).unwrap();
     let actor = review::actor(&store.conn, "wangjing").unwrap();
     assert_eq!(actor.region, "520100");
@@ -724,7 +692,7 @@ fn enter_on_a_deadline_opens_its_case_and_q_comes_back() {
 fn deadlines_of_a_county_reviewer_hold_only_their_county() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ui.db");
-    std::fs::copy(template(), &path).unwrap();
+    std::fs::copy(common::demo_template(today()), &path).unwrap();
     // A county of the demo with an open deadline, and a reviewer of that county.
     let mut province = app(dir.path(), Lang::Zh, false, (80, 24));
     key(&mut province, KeyCode::Char('D'));

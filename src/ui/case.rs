@@ -575,11 +575,14 @@ fn render_checklist(f: &mut Frame, app: &App, area: Rect) {
         let block = Block::default()
             .borders(Borders::TOP)
             .border_set(t.border());
+        // Wrapped by display width here: ratatui's own wrapping can leave a wide character
+        // in the last column, which a terminal then wraps onto the next row.
+        let lines: Vec<Line> = lines
+            .into_iter()
+            .flat_map(|l| super::widgets::wrap_line(l, usize::from(da.width)))
+            .collect();
         f.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .wrap(Wrap { trim: true })
-                .style(Style::default()),
+            Paragraph::new(lines).block(block).style(Style::default()),
             da,
         );
     }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod case;
 pub mod deadlines;
 pub mod keymap;
+pub mod link;
 pub mod overlay;
 pub mod queue;
 pub mod search;
@@ -73,6 +74,7 @@ const STATS_POLL: Duration = Duration::from_millis(40);
 pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options) -> Result<()> {
     term::install_panic_hook();
     let signals = term::install_signal_flags()?;
+    term::watch_hangup(signals.clone());
     let size = crossterm::terminal::size().unwrap_or((MIN_WIDTH, MIN_HEIGHT));
     // Built before the alternate screen, so a start-up error prints to a normal terminal.
     let mut app = App::new(store, actor, reference, opts, size)?;
@@ -92,6 +94,7 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let mut stdout = std::io::stdout();
     let mut flow_control = true;
     let mut missed = 0;
+    let mut answered = false;
     loop {
         if app.dirty {
             writer.begin_frame();
@@ -110,11 +113,19 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             // answer, which comes only after it has shown everything sent before it. Keys
             // typed meanwhile queue up and are all applied before the next frame, so a slow
             // link gets the latest state instead of every intermediate frame.
-            if flow_control && crossterm::cursor::position().is_err() {
-                // No answer in time: a terminal that does not answer, or a very slow link.
-                // Either way, stop waiting for answers after a few misses.
-                missed += 1;
-                flow_control = missed < 3;
+            if flow_control {
+                match crossterm::cursor::position() {
+                    Ok(_) => answered = true,
+                    // No answer within crossterm's two seconds. From a terminal that has
+                    // answered before, that is a slow link with a big frame on it: the late
+                    // answer is taken by the next frame, which keeps frames from piling up.
+                    // From one that never answered, stop asking.
+                    Err(_) if !answered => {
+                        missed += 1;
+                        flow_control = missed < 2;
+                    }
+                    Err(_) => {}
+                }
             }
         }
         if app.quit || term::signalled(signals) {

@@ -7,7 +7,7 @@ use super::strings::word;
 use super::widgets::{cut, fit, width};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -129,15 +129,16 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             scroll,
         } => {
             let r = centered(area, 78, area.height.saturating_sub(2));
+            // Wrapped by display width inside the borders (see widgets::wrap_line).
             let lines: Vec<Line> = text
                 .lines()
                 .map(|l| Line::from(crate::text::sanitize(l)))
+                .flat_map(|l| super::widgets::wrap_line(l, usize::from(r.width.saturating_sub(2))))
                 .collect();
             clear(f, r);
             f.render_widget(
                 Paragraph::new(lines)
                     .block(block(app, title))
-                    .wrap(Wrap { trim: false })
                     .scroll((*scroll, 0)),
                 r,
             );

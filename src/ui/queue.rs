@@ -137,14 +137,17 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         let Some(row) = idx.checked_sub(q.rows_start).and_then(|k| q.rows.get(k)) else {
             break;
         };
-        let text = row_text(app, row, inst_w);
-        let style = if idx == q.selected {
+        let (case_no, rest) = row_text(app, row, inst_w);
+        // Only the case number is marked: moving the selection then repaints two short
+        // fields, not two whole rows (a few dozen bytes a key on a slow link, as mutt's
+        // arrow cursor does).
+        let mark = if idx == q.selected {
             t.selected()
         } else {
             ratatui::style::Style::default()
         };
         f.render_widget(
-            Line::styled(text, style),
+            Line::from(vec![Span::styled(case_no, mark), Span::raw(rest)]),
             Rect::new(area.x, y + i as u16, area.width, 1),
         );
     }
@@ -183,16 +186,19 @@ pub fn days(app: &App, row: &QueueRow) -> String {
     }
 }
 
-fn row_text(app: &App, row: &QueueRow, inst_w: usize) -> String {
+/// A queue row: the case number, then the rest of the row after it.
+fn row_text(app: &App, row: &QueueRow, inst_w: usize) -> (String, String) {
     let e = app.theme.ellipsis();
-    format!(
-        "{} {} {} {} {} {} {}",
+    (
         fit(&row.case_no, W_CASE, e),
-        fit(&row.institution, inst_w, e),
-        fit(short(app.lang, &row.kind), W_KIND, e),
-        fit(short(app.lang, &row.category), W_CAT, e),
-        fit(&region_name(app, &row.region), W_REGION, e),
-        fit(short(app.lang, &row.status), W_STATUS, e),
-        fit_right(&days(app, row), W_DAYS),
+        format!(
+            " {} {} {} {} {} {}",
+            fit(&row.institution, inst_w, e),
+            fit(short(app.lang, &row.kind), W_KIND, e),
+            fit(short(app.lang, &row.category), W_CAT, e),
+            fit(&region_name(app, &row.region), W_REGION, e),
+            fit(short(app.lang, &row.status), W_STATUS, e),
+            fit_right(&days(app, row), W_DAYS),
+        ),
     )
 }

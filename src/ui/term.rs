@@ -10,6 +10,7 @@ use crossterm::terminal::{
 use crossterm::{cursor, Command};
 use std::cell::RefCell;
 use std::io::{self, Write};
+use std::os::fd::FromRawFd;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,12 +38,25 @@ impl FrameWriter {
         let _ = BeginSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut b));
     }
 
-    /// Ends the synchronized update and writes the frame; returns the bytes sent.
+    /// Ends the synchronized update and writes the frame; returns the bytes sent. A small
+    /// frame goes without the synchronized update: it travels in one packet anyway, and the
+    /// 16 bytes of the update's markers would be a third of a one-row move.
     pub fn commit(&self, out: &mut impl Write) -> io::Result<usize> {
+        const SMALL: usize = 1024;
         let mut b = self.buf.borrow_mut();
-        let _ = EndSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut b));
+        let mut begin = Vec::new();
+        let _ = BeginSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut begin));
+        if b.len() < SMALL + begin.len() && b.starts_with(&begin) {
+            b.drain(..begin.len());
+        } else {
+            let _ = EndSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut b));
+        }
         let n = b.len();
-        let res = out.write_all(&b).and_then(|_| out.flush());
+        let res = if n == 0 {
+            Ok(())
+        } else {
+            out.write_all(&b).and_then(|_| out.flush())
+        };
         b.clear();
         res.map(|_| n)
     }
@@ -75,6 +89,8 @@ pub fn enter() -> io::Result<()> {
 /// there may be no terminal left to restore, and exiting must still go on.
 pub fn restore() {
     let mut out = io::stdout();
+    // The desk leaves attributes set between frames: off, before the shell is back.
+    let _ = out.write_all(b"\x1b[m");
     let _ = crossterm::queue!(
         out,
         EndSynchronizedUpdate,
@@ -109,74 +125,65 @@ pub fn install_signal_flags() -> io::Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
+/// Watches the terminal for a hang-up (a dropped SSH session, a closed window) from a thread
+/// of its own. crossterm loops for ever reading a terminal that has hung up, without its
+/// timeout (it retries a read that returns nothing or EIO), and the desk may be inside it,
+/// waiting for a frame's cursor-position answer, when the link drops. On a hang-up this sets
+/// `flag` and puts an empty, non-blocking pipe in place of standard input: crossterm's read
+/// then finds nothing and returns after its timeout, and the event loop, seeing the flag, saves
+/// the note being typed and exits.
+pub fn watch_hangup(flag: Arc<AtomicBool>) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let spawned = std::thread::Builder::new()
+        .name("hangup".into())
+        .spawn(move || {
+            let stdin = io::stdin();
+            loop {
+                // No events asked for: poll still reports a hang-up or an error.
+                let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::empty())];
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Ok(n) if n > 0 => break,
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => return,
+                }
+            }
+            flag.store(true, Ordering::Relaxed);
+            if let Ok((read, write)) = nix::unistd::pipe() {
+                let nonblocking = nix::fcntl::fcntl(
+                    &read,
+                    nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+                );
+                // SAFETY: 0 is standard input, open for the life of the process; the
+                // OwnedFd is forgotten below, never closed.
+                let mut stdin_fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(0) };
+                if nonblocking.is_ok() && nix::unistd::dup2(&read, &mut stdin_fd).is_ok() {
+                    // The write end stays open so the pipe never reads as end-of-file.
+                    std::mem::forget(write);
+                }
+                std::mem::forget(stdin_fd);
+            }
+            // Output to a terminal that is gone goes nowhere; pointing it at /dev/null also
+            // closes the last reference to the terminal, so crossterm's poll stops waking
+            // for its hang-up and sleeps out its timeout instead of spinning.
+            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+                for fd in [1, 2] {
+                    // SAFETY: as above, for standard output and error.
+                    let mut target = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+                    let _ = nix::unistd::dup2(&null, &mut target);
+                    std::mem::forget(target);
+                }
+            }
+        });
+    // Without the watcher the desk still exits on a hang-up it sees while waiting for keys.
+    drop(spawned);
+}
+
 pub fn signalled(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
 }
 
-/// The crossterm backend with one saving for CJK text: after a double-width character the
-/// terminal's cursor has already moved two cells, but ratatui's backend only expects one and
-/// sends a cursor-move before the next cell — about half of every Chinese frame's bytes. A
-/// styled empty cell is slipped in after each wide character so the backend sees the cursor
-/// where it really is. It prints nothing and changes no style.
-pub struct LinkBackend<W: Write> {
-    inner: ratatui::backend::CrosstermBackend<W>,
-}
-
-impl<W: Write> LinkBackend<W> {
-    pub fn new(writer: W) -> Self {
-        Self {
-            inner: ratatui::backend::CrosstermBackend::new(writer),
-        }
-    }
-}
-
-impl<W: Write> ratatui::backend::Backend for LinkBackend<W> {
-    type Error = io::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
-    where
-        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
-    {
-        use unicode_width::UnicodeWidthStr;
-        let mut cells: Vec<(u16, u16, ratatui::buffer::Cell)> = Vec::new();
-        for (x, y, cell) in content {
-            cells.push((x, y, cell.clone()));
-            if cell.symbol().width() == 2 {
-                let mut filler = cell.clone();
-                filler.set_symbol("");
-                cells.push((x + 1, y, filler));
-            }
-        }
-        self.inner.draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))
-    }
-    fn hide_cursor(&mut self) -> io::Result<()> {
-        self.inner.hide_cursor()
-    }
-    fn show_cursor(&mut self) -> io::Result<()> {
-        self.inner.show_cursor()
-    }
-    fn get_cursor_position(&mut self) -> io::Result<ratatui::layout::Position> {
-        self.inner.get_cursor_position()
-    }
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, p: P) -> io::Result<()> {
-        self.inner.set_cursor_position(p)
-    }
-    fn clear(&mut self) -> io::Result<()> {
-        self.inner.clear()
-    }
-    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> io::Result<()> {
-        self.inner.clear_region(t)
-    }
-    fn size(&self) -> io::Result<ratatui::layout::Size> {
-        self.inner.size()
-    }
-    fn window_size(&mut self) -> io::Result<ratatui::backend::WindowSize> {
-        self.inner.window_size()
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        ratatui::backend::Backend::flush(&mut self.inner)
-    }
-}
+pub use super::link::LinkBackend;
 
 /// What waiting for input found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -220,3 +220,38 @@ pub fn child_result(child: std::process::Child) -> String {
         .unwrap_or_else(|| panic!("no RESULT line in: {stdout}"))
         .to_string()
 }
+
+/// A small deterministic demo database (40 institutions), built once per test binary; copy
+/// it before opening it.
+pub fn demo_template(today: chrono::NaiveDate) -> &'static std::path::Path {
+    use pingshen::commands::demo;
+    use pingshen::store::Store;
+    static TEMPLATE: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    &TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("template.db");
+            let mut store = Store::open(&path).unwrap();
+            demo::run(
+                &mut store,
+                "tester",
+                &reference(),
+                demo::Options {
+                    institutions: 40,
+                    certificates: 5000,
+                    seed: 2026,
+                    today,
+                },
+            )
+            .unwrap();
+            // Fold the WAL into the main file so that copying the file copies everything.
+            store
+                .conn
+                .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                .unwrap();
+            drop(store);
+            (dir, path)
+        })
+        .1
+}
