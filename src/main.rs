@@ -4,7 +4,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use pingshen::assets::Reference;
-use pingshen::commands::{self, Lang};
+use pingshen::commands::{self, access, Lang};
 use pingshen::domain::validate::ValidateOptions;
 use pingshen::store::Store;
 use std::io::{IsTerminal, Write};
@@ -276,6 +276,8 @@ fn run(cli: Cli) -> Result<String> {
         cli.db.clone()
     };
     match cli.command {
+        // Open to any account: it reads the file the caller holds, and from the database at
+        // most the certificate counts of that file's institution, no case or personal data.
         Some(Command::Evaluate { file, json }) => commands::evaluate::run(
             commands::evaluate::Args {
                 file: &file,
@@ -288,13 +290,16 @@ fn run(cli: Cli) -> Result<String> {
         ),
         Some(Command::Import(ImportCommand::Applications { files })) => {
             let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
-            let account = commands::os_account()?;
-            commands::import::applications(&mut store, &account, &files, &reference, opts)
+            let actor = access::caller(&store.conn)?;
+            commands::import::applications(&mut store, &actor, &files, &reference, opts)
         }
         Some(Command::Import(ImportCommand::Certificates { file })) => {
             let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
-            let account = commands::os_account()?;
-            commands::import::certificates(&mut store, &account, &file, &reference, opts)
+            let actor = access::caller(&store.conn)?;
+            // A file from the certificate system holds every region's records, and each
+            // counts towards its institution's renewal wherever it is: the province's work.
+            access::require_province(&actor, "import certificates")?;
+            commands::import::certificates(&mut store, &actor.account, &file, &reference, opts)
         }
         Some(Command::Stats(StatsCommand::Renewal {
             json,
@@ -311,6 +316,8 @@ fn run(cli: Cli) -> Result<String> {
                 pingshen::export::check_target(file)?;
             }
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let actor = access::caller(&store.conn)?;
+            let region = access::region(&actor, region.as_deref())?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let mut renewal_settings = settings.renewal;
             if at_risk_days.is_some() {
@@ -353,9 +360,18 @@ fn run(cli: Cli) -> Result<String> {
         }
         Some(Command::Sweep { as_of, json }) => {
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
-            let account = commands::os_account()?;
+            let actor = access::caller(&store.conn)?;
+            let region = access::region(&actor, None)?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            commands::exit::sweep(&store, &account, &reference, today, lang, json)
+            commands::exit::sweep(
+                &store,
+                &actor.account,
+                region.as_deref(),
+                &reference,
+                today,
+                lang,
+                json,
+            )
         }
         Some(Command::Exit(ExitCommand::Step {
             case_no,
@@ -386,8 +402,9 @@ fn run(cli: Cli) -> Result<String> {
             json,
         })) => {
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let actor = access::caller(&store.conn)?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            commands::exit::show(&store, &reference, &case_no, today, lang, json)
+            commands::exit::show(&store, &actor, &reference, &case_no, today, lang, json)
         }
         Some(Command::Exit(ExitCommand::Order {
             case_no,
@@ -411,6 +428,8 @@ fn run(cli: Cli) -> Result<String> {
             region,
         }) => {
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let actor = access::caller(&store.conn)?;
+            let region = access::region(&actor, region.as_deref())?;
             let today = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             commands::exit::deadlines(&store, &reference, today, region.as_deref(), lang, json)
         }
@@ -422,10 +441,12 @@ fn run(cli: Cli) -> Result<String> {
             announcement,
         }) => {
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            let actor = access::caller(&store.conn)?;
             commands::notice::run(
                 &store,
                 &reference,
                 commands::notice::Args {
+                    actor: &actor,
                     case_no: &case_no,
                     out: &out,
                     number: number.as_deref(),
@@ -442,6 +463,8 @@ fn run(cli: Cli) -> Result<String> {
             export,
             json,
         }) => {
+            // Open to any account: the catalogue is what the office publishes (art. 15-16),
+            // institutions in good standing and their occupations, no case or personal data.
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             commands::catalogue::run(
@@ -455,11 +478,16 @@ fn run(cli: Cli) -> Result<String> {
             )
         }
         Some(Command::Audit(AuditCommand::Verify)) => {
+            // Open to any account that can read the file: it prints a count and a hash, no
+            // case data, and must work when the reviewers table itself is in doubt.
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
             commands::audit::verify(&store)
         }
         Some(Command::Backup { path }) => {
             let store = Store::open(&commands::db_path(db_path.as_deref())?)?;
+            // A copy of everything, every region's cases and personal data included.
+            let actor = access::caller(&store.conn)?;
+            access::require_province_admin(&actor, "backup")?;
             commands::backup::run(&store, &path)
         }
         Some(Command::Demo {
@@ -468,10 +496,13 @@ fn run(cli: Cli) -> Result<String> {
             seed,
         }) => {
             let mut store = Store::open(&commands::db_path(db_path.as_deref())?)?;
-            let account = commands::os_account()?;
+            // The demo makes its runner a provincial admin: on a database that already has
+            // reviewers (an office's, set up but still without cases), only such an admin.
+            let actor = access::caller(&store.conn)?;
+            access::require_province_admin(&actor, "demo")?;
             commands::demo::run(
                 &mut store,
-                &account,
+                &actor.account,
                 &reference,
                 commands::demo::Options {
                     institutions,
@@ -507,9 +538,13 @@ fn run(cli: Cli) -> Result<String> {
             let today = chrono::Local::now().date_naive();
             // Automatic exits (art. 14) are opened before the desk shows the queue. A failure
             // here must not keep the reviewer from the desk: one line, and on.
-            if let Err(e) = pingshen::store::exits::sweep(
+            // Over the reviewer's own region, as the `sweep` command: a county reviewer's
+            // session opens no case in another county.
+            let sweep_region = access::region(&actor, None)?;
+            if let Err(e) = pingshen::store::exits::sweep_in(
                 &store.conn,
                 &account,
+                sweep_region.as_deref(),
                 today,
                 commands::exit::refs(&reference),
             ) {

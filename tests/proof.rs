@@ -363,6 +363,10 @@ fn backup_while_another_process_writes() {
     {
         let mut store = Store::open(&db).unwrap();
         common::add_reviewer(&store, "w", "reviewer", "520000");
+        // `pingshen backup` runs as the test's OS account: a copy of everything is a
+        // provincial admin's to make.
+        let me = pingshen::commands::os_account().unwrap();
+        common::add_reviewer(&store, &me, "admin", "520000");
         common::import_case(&mut store, &common::selection_case("GZ-2026-S-0001", 1));
         // Some bulk, so that the copy takes a while and overlaps many writes.
         let tx = store.conn.transaction().unwrap();

@@ -1,7 +1,7 @@
 //! Exits on the command line: `pingshen sweep`, `pingshen exit step|show|order` and
 //! `pingshen deadlines`. The work is in `store::exits` and `domain::exit`; this formats it.
 
-use super::Lang;
+use super::{access, Lang};
 use crate::assets::Reference;
 use crate::domain::exit::{self, Step, StepError};
 use crate::store::exits::{self, ExitView, OpenDeadline, Refs, StepInput, SweepReport};
@@ -47,15 +47,17 @@ fn warning_lines(years: impl IntoIterator<Item = i32>, zh: bool) -> String {
 
 // ------------------------------------------------------------------------------ sweep
 
+/// `region`: the caller's (`None`: the province); nothing outside it is opened.
 pub fn sweep(
     store: &Store,
     account: &str,
+    region: Option<&str>,
     reference: &Reference,
     today: NaiveDate,
     lang: Lang,
     json: bool,
 ) -> Result<String> {
-    let r = exits::sweep(&store.conn, account, today, refs(reference))?;
+    let r = exits::sweep_in(&store.conn, account, region, today, refs(reference))?;
     if json {
         return Ok(serde_json::to_string_pretty(&r)? + "\n");
     }
@@ -185,7 +187,7 @@ pub fn step(store: &Store, account: &str, a: StepArgs<'_>, lang: Lang) -> Result
         },
         a.today,
     )
-    .map_err(|e| explain(e, lang))?;
+    .map_err(|e| explain(access::explain_scope(e, &actor, a.case_no), lang))?;
     let mut s = if zh {
         format!(
             "{}：已记录“{}”（{}）",
@@ -246,7 +248,8 @@ pub fn order(
     lang: Lang,
 ) -> Result<String> {
     let actor = review::actor(&store.conn, account)?;
-    exits::set_order(&store.conn, &actor, case_no, violations, deadline)?;
+    exits::set_order(&store.conn, &actor, case_no, violations, deadline)
+        .map_err(|e| access::explain_scope(e, &actor, case_no))?;
     let zh = lang == Lang::Zh;
     let mut s = if zh {
         format!("{case_no}：已更新责令终止退出（第十五条）")
@@ -296,8 +299,10 @@ pub fn institution_status_zh(s: &str) -> &str {
     }
 }
 
+/// One exit case of `actor`'s region, as the desk's exit pane has it.
 pub fn show(
     store: &Store,
+    actor: &review::Actor,
     reference: &Reference,
     case_no: &str,
     today: NaiveDate,
@@ -306,12 +311,13 @@ pub fn show(
 ) -> Result<String> {
     let v = exits::exit_view(
         &store.conn,
-        None,
+        Some(&actor.region),
         case_no,
         today,
         &reference.calendar,
         &reference.rules,
-    )?;
+    )
+    .map_err(|e| access::explain_scope(e, actor, case_no))?;
     if json {
         return Ok(serde_json::to_string_pretty(&v)? + "\n");
     }

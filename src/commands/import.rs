@@ -4,14 +4,17 @@
 use super::evaluate::{evaluate_app, read_application, recorded_for};
 use crate::assets::Reference;
 use crate::domain::validate::ValidateOptions;
+use crate::store::review::{scope_prefix, Actor};
 use crate::store::{cases, Store};
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Stores the files as new cases, as `actor`: a city or county reviewer only files of an
+/// institution in their region (one outside it refuses the whole import, as any bad file).
 pub fn applications(
     store: &mut Store,
-    account: &str,
+    actor: &Actor,
     files: &[PathBuf],
     reference: &Reference,
     opts: ValidateOptions,
@@ -20,6 +23,20 @@ pub fn applications(
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for f in files {
         let (app, flags) = read_application(f, reference, opts)?;
+        if !app
+            .institution
+            .region
+            .starts_with(&scope_prefix(&actor.region))
+        {
+            bail!(
+                "{}: institution.region: {} is outside your region {} (account {}); nothing was \
+                 imported",
+                f.display(),
+                crate::text::sanitize(&app.institution.region),
+                actor.region,
+                actor.account
+            );
+        }
         if let Some(other) = seen.insert(app.case_no.clone(), f.display().to_string()) {
             bail!(
                 "{}: case_no: {} is also in {other}; nothing was imported",
@@ -41,7 +58,7 @@ pub fn applications(
     let tx = store.conn.transaction()?;
     let mut report = String::new();
     for (f, app, ev) in &ready {
-        cases::insert(&tx, account, app, ev, "new")
+        cases::insert(&tx, &actor.account, app, ev, "new")
             .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", f.display()))?;
         report.push_str(&format!(
             "  {}  {}  {}  {}\n",

@@ -1,6 +1,7 @@
 //! The headless commands. Each takes parsed arguments and does its work through `domain`
 //! and `store`; `main.rs` only parses the command line and dispatches here.
 
+pub mod access;
 pub mod audit;
 pub mod backup;
 pub mod catalogue;

@@ -16,6 +16,8 @@ use chrono::NaiveDate;
 use std::path::Path;
 
 pub struct Args<'a> {
+    /// Who asks: the case must be in their region.
+    pub actor: &'a crate::store::review::Actor,
     pub case_no: &'a str,
     pub out: &'a Path,
     pub number: Option<&'a str>,
@@ -213,12 +215,13 @@ pub fn run(store: &Store, reference: &Reference, a: Args<'_>, lang: Lang) -> Res
     }
     let v = exits::exit_view(
         &store.conn,
-        None,
+        Some(&a.actor.region),
         a.case_no,
         a.today,
         &reference.calendar,
         &reference.rules,
-    )?;
+    )
+    .map_err(|e| super::access::explain_scope(e, a.actor, a.case_no))?;
     if v.rejected {
         bail!(
             "{}",

@@ -276,8 +276,21 @@ pub fn sweep(
     today: NaiveDate,
     refs: Refs<'_>,
 ) -> Result<SweepReport> {
+    sweep_in(conn, account, None, today, refs)
+}
+
+/// `sweep` over the institutions of one region (a reviewer's: a county reviewer opens no
+/// case outside their county), `None` for the whole province.
+pub fn sweep_in(
+    conn: &Connection,
+    account: &str,
+    region: Option<&str>,
+    today: NaiveDate,
+    refs: Refs<'_>,
+) -> Result<SweepReport> {
     let tx = begin(conn)?;
     let today_s = today.to_string();
+    let (lo, hi) = scope_range(region);
     // A "live" exit case in the current period: any exit case not rejected.
     const LIVE_EXIT: &str = "EXISTS (SELECT 1 FROM cases e WHERE e.institution_id = i.id
           AND e.kind = 'exit' AND e.submitted_on >= coalesce(i.valid_from, '')
@@ -292,6 +305,7 @@ pub fn sweep(
         let mut st = tx.prepare(&format!(
             "SELECT i.id, i.valid_to FROM institutions i
              WHERE i.status = 'active' AND i.valid_to IS NOT NULL AND i.valid_to < ?1
+               AND i.region >= ?2 AND i.region < ?3
                AND NOT EXISTS (SELECT 1 FROM cases r WHERE r.institution_id = i.id
                      AND r.kind = 'renewal' AND r.submitted_on <= i.valid_to
                      AND r.submitted_on >= coalesce(i.valid_from, ''))
@@ -301,7 +315,7 @@ pub fn sweep(
              ORDER BY i.valid_to, i.credit_code"
         ))?;
         let rows = st
-            .query_map([&today_s], |r| {
+            .query_map(params![today_s, lo, hi], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -321,14 +335,14 @@ pub fn sweep(
                                  THEN json_extract(r.decision, '$.decision') END, '')
                    IN ('reject', 'refuse')
                AND r.decided_at IS NOT NULL
-               AND i.status = 'active'
+               AND i.status = 'active' AND i.region >= ?1 AND i.region < ?2
                AND (i.valid_from IS NULL OR i.valid_from <= r.submitted_on)
                AND NOT EXISTS (SELECT 1 FROM exits x WHERE x.source_case_id = r.id)
                AND NOT {LIVE_EXIT}
              ORDER BY r.decided_at, r.case_no"
         ))?;
         let rows = st
-            .query_map([], |r| {
+            .query_map(params![lo, hi], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
