@@ -868,8 +868,10 @@ fn queue_over_20000_cases() {
         let mut case = tx
             .prepare(
                 "INSERT INTO cases (case_no, kind, institution_id, region, submitted_on, status, outcome,
-                   rules_version, application, created_at, updated_at)
-                 VALUES (?1, 'selection', ?2, ?3, ?4, ?5, 'needs_review', 'test', '{}', ?6, ?6)",
+                   rules_version, application, created_at, updated_at, proposed_by, decided_by)
+                 VALUES (?1, 'selection', ?2, ?3, ?4, ?5, 'needs_review', 'test', '{}', ?6, ?6,
+                   CASE WHEN ?5 = 'decided' THEN 'alice' END,
+                   CASE WHEN ?5 = 'decided' THEN 'bob' END)",
             )
             .unwrap();
         let mut dl = tx

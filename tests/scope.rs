@@ -634,6 +634,15 @@ fn the_two_person_rule_holds_against_direct_attempts() {
         )
         .expect_err("the trigger refuses a decided row too");
     assert!(e.to_string().contains("two-person rule"), "{e}");
+    // Nor by leaving out who decided (migration 007).
+    let e = raw
+        .execute(
+            "UPDATE cases SET status = 'decided', decision = proposal
+             WHERE case_no = 'GZ-2026-E-0001'",
+            [],
+        )
+        .expect_err("a decision without a second reviewer is refused");
+    assert!(e.to_string().contains("two-person rule"), "{e}");
     drop(raw);
     assert_eq!(fingerprint(&o.db()), before);
 

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_certificate_counts.sql"),
     include_str!("migrations/005_exits.sql"),
     AUDIT_CHAIN,
+    include_str!("migrations/007_decided_needs_two.sql"),
 ];
 
 /// Migration 006 is the only one with a hook (its rows are chained in Rust); it is found by
