@@ -361,3 +361,60 @@ fn every_case_walked_through() {
         }
     }
 }
+
+/// Page down costs no more than the text that changed plus a fifth: the bytes of every cell
+/// whose character or attributes changed, against the bytes sent. On a demo as large as the
+/// default one (200 institutions), at 120x40.
+#[test]
+fn a_page_down_costs_the_text_that_changed() {
+    let size = (120, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.db");
+    let mut store = Store::open(&path).unwrap();
+    pingshen::commands::demo::run(
+        &mut store,
+        "tester",
+        &Reference::builtin().unwrap(),
+        pingshen::commands::demo::Options {
+            institutions: 200,
+            certificates: 2000,
+            seed: 2026,
+            today: today(),
+        },
+    )
+    .unwrap();
+    let actor = review::actor(&store.conn, "tester").unwrap();
+    let mut app = App::new(
+        store,
+        actor,
+        Reference::builtin().unwrap(),
+        Options {
+            lang: Lang::Zh,
+            ascii: false,
+            no_color: false,
+            today: today(),
+            period_years: 3,
+            warning: None,
+        },
+        size,
+    )
+    .unwrap();
+    let mut wire = Wire::new(size);
+    wire.frame(&app, "the first frame");
+    let mut before = wire.terminal.backend().shadow().clone();
+    for n in 0..4 {
+        press(&mut app, KeyCode::PageDown);
+        let sent = wire.frame(&app, &format!("page down {n}"));
+        let after = wire.terminal.backend().shadow().clone();
+        let changed: usize = before
+            .diff(&after)
+            .iter()
+            .map(|(_, _, c)| c.symbol().len().max(1))
+            .sum();
+        assert!(
+            sent as f64 <= changed as f64 * 1.2,
+            "page down {n}: {sent} bytes sent for {changed} bytes of changed text"
+        );
+        before = after;
+    }
+}

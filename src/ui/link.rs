@@ -51,6 +51,11 @@ impl<W: Write> LinkBackend<W> {
         b
     }
 
+    /// What this backend believes the terminal shows.
+    pub fn shadow(&self) -> &Buffer {
+        &self.shadow
+    }
+
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.inner.write_all(bytes)
     }
