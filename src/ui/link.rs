@@ -365,12 +365,31 @@ impl<W: Write> LinkBackend<W> {
                 units.push((x, cw, !clean));
                 x += cw;
             }
+            // Where the row's blank tail starts: from there, erasing to the end of the line
+            // (3 bytes) beats writing the blanks when several of them changed.
+            let blank = |x: u16| {
+                let c = &new[(x, y)];
+                c.symbol() == " " && look(c) == Style::default()
+            };
+            let tail = units
+                .iter()
+                .rposition(|&(x, _, _)| !blank(x))
+                .map_or(0, |k| k + 1);
+            let erase_tail = units[tail..].iter().filter(|u| u.2).count() >= 4;
             let mut i = 0;
             while i < units.len() {
                 let (ux, uw, dirty) = units[i];
                 if !dirty {
                     i += 1;
                     continue;
+                }
+                if erase_tail && i >= tail {
+                    out.extend(cursor_move(self.cursor, ux, y, w, h));
+                    out.extend(sgr(self.pen, Style::default()));
+                    self.pen = Some(Style::default());
+                    out.extend_from_slice(b"\x1b[K");
+                    self.cursor = Some((ux, y));
+                    break;
                 }
                 // Reach (ux, y): a move, or resending the cells in between when they are
                 // already right, in the current attributes, and cheaper.

@@ -91,7 +91,9 @@ pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options)
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
     let mut terminal = Terminal::new(term::LinkBackend::new(writer.clone()))?;
-    let mut stdout = std::io::stdout();
+    // Frames go straight to the terminal in one write each: Rust's stdout is line-buffered
+    // and would send a frame in two writes, cut after its last line feed.
+    let mut stdout = term::RawStdout::new();
     let mut flow_control = true;
     let mut missed = 0;
     let mut answered = false;

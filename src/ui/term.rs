@@ -76,6 +76,36 @@ impl std::fmt::Write for AnsiBuf<'_> {
     }
 }
 
+/// Standard output without Rust's line buffering: each `write_all` is one write(2) (unless
+/// the kernel takes part of it, as a full pseudo-terminal may).
+pub struct RawStdout(std::mem::ManuallyDrop<std::fs::File>);
+
+impl RawStdout {
+    pub fn new() -> Self {
+        // SAFETY: descriptor 1 stays open for the process's life; ManuallyDrop never closes it.
+        Self(std::mem::ManuallyDrop::new(unsafe {
+            std::fs::File::from_raw_fd(1)
+        }))
+    }
+}
+
+impl Default for RawStdout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Write for RawStdout {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        // Whatever crossterm queued on Rust's stdout goes first.
+        io::stdout().flush()?;
+        self.0.write(data)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Enters raw mode and the alternate screen. Mouse capture stays off so reviewers can select
 /// and copy text.
 pub fn enter() -> io::Result<()> {
