@@ -5,6 +5,7 @@
 pub mod app;
 pub mod case;
 pub mod deadlines;
+pub mod input;
 pub mod keymap;
 pub mod link;
 pub mod overlay;
@@ -74,7 +75,6 @@ const STATS_POLL: Duration = Duration::from_millis(40);
 pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options) -> Result<()> {
     term::install_panic_hook();
     let signals = term::install_signal_flags()?;
-    term::watch_hangup(signals.clone());
     let size = crossterm::terminal::size().unwrap_or((MIN_WIDTH, MIN_HEIGHT));
     // Built before the alternate screen, so a start-up error prints to a normal terminal.
     let mut app = App::new(store, actor, reference, opts, size)?;
@@ -88,17 +88,36 @@ pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options)
     result
 }
 
+/// How long a frame's cursor-position answer is waited for before the terminal is taken to be
+/// one that does not answer (if it never has) or the answer to be lost (if it has).
+const ANSWER_WAIT: Duration = Duration::from_secs(2);
+const ANSWER_LOST: Duration = Duration::from_secs(15);
+
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
     let mut terminal = Terminal::new(term::LinkBackend::new(writer.clone()))?;
     // Frames go straight to the terminal in one write each: Rust's stdout is line-buffered
     // and would send a frame in two writes, cut after its last line feed.
     let mut stdout = term::RawStdout::new();
+    let resized = term::install_resize_flag()?;
+    let mut keys = input::Decoder::default();
+    // One frame in flight: each frame ends with a cursor-position question, and the next
+    // frame waits for its answer, which the terminal sends only after it has shown all that
+    // came before. Keys typed meanwhile are applied as they come, so a slow link gets the
+    // latest state instead of every intermediate frame.
     let mut flow_control = true;
-    let mut missed = 0;
     let mut answered = false;
+    let mut outstanding: u32 = 0;
+    let mut asked_at = Instant::now();
+    let mut first = true;
     loop {
-        if app.dirty {
+        if app.dirty && outstanding == 0 {
+            if std::mem::take(&mut first) {
+                // The first frame can take seconds on a slow link: a question ahead of it
+                // tells early that the terminal answers.
+                writer.ask_ahead();
+                outstanding += 1;
+            }
             writer.begin_frame();
             if std::mem::take(&mut app.resized) {
                 // A window shrunk and grown back between two frames comes back to the same
@@ -109,25 +128,11 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
                 terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
             }
             terminal.draw(|f| draw(f, app))?;
-            writer.commit(&mut stdout)?;
+            let sent = writer.commit_asking(&mut stdout, flow_control)?;
             app.dirty = false;
-            // One frame in flight: ask the terminal where its cursor is and wait for the
-            // answer, which comes only after it has shown everything sent before it. Keys
-            // typed meanwhile queue up and are all applied before the next frame, so a slow
-            // link gets the latest state instead of every intermediate frame.
-            if flow_control {
-                match crossterm::cursor::position() {
-                    Ok(_) => answered = true,
-                    // No answer within crossterm's two seconds. From a terminal that has
-                    // answered before, that is a slow link with a big frame on it: the late
-                    // answer is taken by the next frame, which keeps frames from piling up.
-                    // From one that never answered, stop asking.
-                    Err(_) if !answered => {
-                        missed += 1;
-                        flow_control = missed < 2;
-                    }
-                    Err(_) => {}
-                }
+            if flow_control && sent > 0 {
+                outstanding += 1;
+                asked_at = Instant::now();
             }
         }
         if app.quit || term::signalled(signals) {
@@ -145,14 +150,41 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             }
             wait = wait.min(STATS_POLL);
         }
-        if term::wait_input(wait) == term::Input::HungUp {
-            return Ok(());
+        if outstanding > 0 {
+            let limit = if answered { ANSWER_LOST } else { ANSWER_WAIT };
+            let waited = now.saturating_duration_since(asked_at);
+            if waited >= limit {
+                // A terminal that never answers: stop asking. One that has answered before
+                // but not now for long: the answer is lost; go on.
+                flow_control = answered;
+                outstanding = 0;
+                continue;
+            }
+            wait = wait.min(limit - waited);
         }
-        // Apply everything already typed before drawing: a held-down key on a slow link gives
-        // one frame for the final state, not one per key. (Also picks up resizes, which
-        // crossterm learns from SIGWINCH rather than from the terminal's input.)
-        while !app.quit && event::poll(Duration::ZERO)? {
-            app.handle_event(event::read()?);
+        match term::wait_input(wait) {
+            term::Input::HungUp => return Ok(()),
+            term::Input::Ready => {
+                let Some(bytes) = term::read_input()? else {
+                    // End of input: the terminal has gone.
+                    return Ok(());
+                };
+                for input in keys.feed(&bytes) {
+                    match input {
+                        input::Input::CursorReport => {
+                            answered = true;
+                            outstanding = outstanding.saturating_sub(1);
+                        }
+                        input::Input::Event(ev) if !app.quit => app.handle_event(ev),
+                        input::Input::Event(_) => {}
+                    }
+                }
+            }
+            term::Input::Timeout => {}
+        }
+        if resized.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            let (w, h) = crossterm::terminal::size()?;
+            app.handle_event(event::Event::Resize(w, h));
         }
         if app.draft_due.is_some_and(|t| t <= Instant::now()) {
             app.save_draft_now();

@@ -33,6 +33,12 @@ impl Write for FrameWriter {
 }
 
 impl FrameWriter {
+    /// A cursor-position question ahead of the next frame: its answer comes back after one
+    /// round trip, however long the frame takes to arrive, and shows the terminal answers.
+    pub fn ask_ahead(&self) {
+        self.buf.borrow_mut().extend_from_slice(b"\x1b[6n");
+    }
+
     pub fn begin_frame(&self) {
         let mut b = self.buf.borrow_mut();
         let _ = BeginSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut b));
@@ -42,21 +48,30 @@ impl FrameWriter {
     /// frame goes without the synchronized update: it travels in one packet anyway, and the
     /// 16 bytes of the update's markers would be a third of a one-row move.
     pub fn commit(&self, out: &mut impl Write) -> io::Result<usize> {
+        self.commit_asking(out, false)
+    }
+
+    /// As `commit`; with `ask`, a frame that changed anything ends with the cursor-position
+    /// question that paces frames, in the same write. Nothing changed: nothing is written.
+    pub fn commit_asking(&self, out: &mut impl Write, ask: bool) -> io::Result<usize> {
         const SMALL: usize = 1024;
         let mut b = self.buf.borrow_mut();
         let mut begin = Vec::new();
         let _ = BeginSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut begin));
-        if b.len() < SMALL + begin.len() && b.starts_with(&begin) {
-            b.drain(..begin.len());
+        let at = b.windows(begin.len()).position(|w| w == begin.as_slice());
+        if let Some(at) = at.filter(|_| b.len() < SMALL + begin.len()) {
+            b.drain(at..at + begin.len());
         } else {
             let _ = EndSynchronizedUpdate.write_ansi(&mut AnsiBuf(&mut b));
         }
+        if b.is_empty() {
+            return Ok(0);
+        }
+        if ask {
+            b.extend_from_slice(b"\x1b[6n");
+        }
         let n = b.len();
-        let res = if n == 0 {
-            Ok(())
-        } else {
-            out.write_all(&b).and_then(|_| out.flush())
-        };
+        let res = out.write_all(&b).and_then(|_| out.flush());
         b.clear();
         res.map(|_| n)
     }
@@ -155,58 +170,31 @@ pub fn install_signal_flags() -> io::Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
-/// Watches the terminal for a hang-up (a dropped SSH session, a closed window) from a thread
-/// of its own. crossterm loops for ever reading a terminal that has hung up, without its
-/// timeout (it retries a read that returns nothing or EIO), and the desk may be inside it,
-/// waiting for a frame's cursor-position answer, when the link drops. On a hang-up this sets
-/// `flag` and puts an empty, non-blocking pipe in place of standard input: crossterm's read
-/// then finds nothing and returns after its timeout, and the event loop, seeing the flag, saves
-/// the note being typed and exits.
-pub fn watch_hangup(flag: Arc<AtomicBool>) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+/// Set when the window changes size (SIGWINCH).
+pub fn install_resize_flag() -> io::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGWINCH, Arc::clone(&flag))?;
+    Ok(flag)
+}
+
+/// Reads what the terminal sent (after `wait_input` found it ready). None: end of input, the
+/// terminal has gone (a hung-up terminal reads as end-of-file or EIO).
+pub fn read_input() -> io::Result<Option<Vec<u8>>> {
     use std::os::fd::AsFd;
-    let spawned = std::thread::Builder::new()
-        .name("hangup".into())
-        .spawn(move || {
-            let stdin = io::stdin();
-            loop {
-                // No events asked for: poll still reports a hang-up or an error.
-                let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::empty())];
-                match poll(&mut fds, PollTimeout::NONE) {
-                    Ok(n) if n > 0 => break,
-                    Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-                    Err(_) => return,
-                }
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match nix::unistd::read(io::stdin().as_fd(), &mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                buf.truncate(n);
+                return Ok(Some(buf));
             }
-            flag.store(true, Ordering::Relaxed);
-            if let Ok((read, write)) = nix::unistd::pipe() {
-                let nonblocking = nix::fcntl::fcntl(
-                    &read,
-                    nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-                );
-                // SAFETY: 0 is standard input, open for the life of the process; the
-                // OwnedFd is forgotten below, never closed.
-                let mut stdin_fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(0) };
-                if nonblocking.is_ok() && nix::unistd::dup2(&read, &mut stdin_fd).is_ok() {
-                    // The write end stays open so the pipe never reads as end-of-file.
-                    std::mem::forget(write);
-                }
-                std::mem::forget(stdin_fd);
-            }
-            // Output to a terminal that is gone goes nowhere; pointing it at /dev/null also
-            // closes the last reference to the terminal, so crossterm's poll stops waking
-            // for its hang-up and sleeps out its timeout instead of spinning.
-            if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-                for fd in [1, 2] {
-                    // SAFETY: as above, for standard output and error.
-                    let mut target = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-                    let _ = nix::unistd::dup2(&null, &mut target);
-                    std::mem::forget(target);
-                }
-            }
-        });
-    // Without the watcher the desk still exits on a hang-up it sees while waiting for keys.
-    drop(spawned);
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(Some(Vec::new())),
+            Err(nix::errno::Errno::EIO) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 pub fn signalled(flag: &AtomicBool) -> bool {
