@@ -49,6 +49,12 @@ for size in 80x24 120x40; do
     bench "slow-$size" --size "$size" --rate 1200 --key-interval-ms 50 --keys 'j*60'
 done
 
+# write(2) calls per key (needs strace): a frame and its cursor question go in one write.
+if command -v strace >/dev/null; then
+    echo "writes per key at 120x40 ..." >&2
+    bench writes --size 120x40 --strace "$OUT/strace.txt" --keys 'j#move*10 PgDn#page*2'
+fi
+
 python3 - "$OUT" <<'EOF'
 import json, sys, os
 
@@ -87,4 +93,8 @@ for r in rows:
 print()
 print("bytes written by the app; per-key figures are medians. Slow link: --rate 1200 "
       "--key-interval-ms 50 --keys 'j*60'.")
+if os.path.exists(os.path.join(out, "writes.json")):
+    w = load("writes")
+    per = {k: v.get("app_writes", {}).get("max") for k, v in w["keys"].items()}
+    print(f"write(2) calls per key at 120x40 (most): j {per.get('move')}, PgDn {per.get('page')}.")
 EOF
