@@ -585,6 +585,24 @@ fn voluntary_and_ordered_exits_take_effect_when_approved() {
     assert_eq!(e15.status.due, d("2026-12-31"));
     assert_eq!(e15.exit_kind, Some(ExitKind::Ordered));
     t.decide("GZ-2026-E-0102", "approve");
+    // Decided: the grounds stay as approved; the office's deadline may still move.
+    let e = exits::set_order(
+        &t.store.conn,
+        &t.tester,
+        "GZ-2026-E-0102",
+        Some("另一事实"),
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot change"), "{e}");
+    exits::set_order(
+        &t.store.conn,
+        &t.tester,
+        "GZ-2026-E-0102",
+        None,
+        Some(d("2027-01-15")),
+    )
+    .unwrap();
     let today = chrono::Local::now().date_naive().to_string();
     assert_eq!(t.institution_state(2), ("exiting".to_string(), Some(today)));
     // Its first step is the announcement.

@@ -746,11 +746,20 @@ fn ordered_exit_shows_its_violations_and_the_offices_deadline() {
     let mut a = app(dir.path(), Lang::Zh, false, size);
     let no = exit_case_no(&a, "ordered", "decided");
     let actor = a.actor.clone();
+    // The violations as recorded before the decision (set_order refuses them after it).
+    a.store
+        .conn
+        .execute(
+            "UPDATE exits SET violations = '伪造考核记录'
+             WHERE case_id = (SELECT id FROM cases WHERE case_no = ?1)",
+            [&no],
+        )
+        .unwrap();
     pingshen::store::exits::set_order(
         &a.store.conn,
         &actor,
         &no,
-        Some("伪造考核记录"),
+        None,
         NaiveDate::from_ymd_opt(2026, 12, 31),
     )
     .unwrap();

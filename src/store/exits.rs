@@ -1127,6 +1127,20 @@ pub fn set_order(
         return Err(invalid(format!("case {} is closed", head.case_no)));
     }
     let violations = clean(violations, "the violations")?;
+    // The violations are the grounds two reviewers proposed and approved: one person may not
+    // change them afterwards (the two-person rule). The office's deadline may still move.
+    if violations.is_some() && matches!(head.status.as_str(), "proposed" | "decided") {
+        return Err(invalid(format!(
+            "case {} is {}: its violations are the grounds of the decision and cannot change; \
+             send the proposal back first",
+            head.case_no,
+            if head.status == "proposed" {
+                "proposed"
+            } else {
+                "decided"
+            }
+        )));
+    }
     if violations.is_none() && deadline.is_none() {
         return Err(invalid("give the violations, the deadline, or both"));
     }
