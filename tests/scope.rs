@@ -674,4 +674,36 @@ fn the_two_person_rule_holds_against_direct_attempts() {
         "--number",
         "黔人社公告〔2026〕9号",
     ]);
+    // The wrap-up is for the county office too; the art. 16 steps are the province's.
+    be(&o.t, Some(("reviewer", "520102")));
+    for (step, day) in [
+        ("certificates_reported", "2026-11-21"),
+        ("files_archived", "2026-11-22"),
+    ] {
+        o.allowed(&["exit", "step", "GZ-2026-E-0001", step, "--date", day]);
+    }
+    o.refused(
+        &[
+            "exit",
+            "step",
+            "GZ-2026-E-0001",
+            "termination_notice",
+            "--date",
+            "2026-11-25",
+            "--number",
+            "黔人社终〔2026〕1号",
+        ],
+        &["province's", "GZ-2026-E-0001"],
+    );
+    be(&o.t, Some(("admin", "520000")));
+    o.allowed(&[
+        "exit",
+        "step",
+        "GZ-2026-E-0001",
+        "termination_notice",
+        "--date",
+        "2026-11-25",
+        "--number",
+        "黔人社终〔2026〕1号",
+    ]);
 }

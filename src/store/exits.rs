@@ -864,6 +864,23 @@ pub fn record_step(
             head.case_no
         )));
     }
+    // Art. 16: the province issues the termination notice, files with the ministry and updates
+    // the national listing (SPEC, exit table); a city or county office records the rest.
+    if matches!(
+        input.step,
+        Step::TerminationNotice | Step::MinistryFiled | Step::WebsiteUpdated
+    ) && review::scope_prefix(&actor.region).len() > 2
+    {
+        return Err(ReviewError::Forbidden(format!(
+            "step {} of case {} is the province's (art. 16): a provincial account records it \
+             (account {}, region {})",
+            input.step.word(),
+            head.case_no,
+            actor.account,
+            actor.region
+        ))
+        .into());
+    }
     if head.rejected() {
         return Err(invalid(format!(
             "the exit of case {} was rejected: there is no wrap-up to record",
