@@ -272,7 +272,13 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         ]);
         let rest = rest.trim_end().to_string();
         let line = if i == dv.selected {
-            Line::styled(cut(&format!("{lead}{flag}{rest}"), w, e), t.selected())
+            // The due date marks the selection, as the case number does in the queue: a move
+            // repaints two dates, not two rows.
+            Line::from(vec![
+                Span::styled(lead, t.selected()),
+                Span::styled(flag, flag_style(app, st)),
+                Span::raw(rest),
+            ])
         } else {
             Line::from(vec![
                 Span::styled(lead, flag_style(app, st)),

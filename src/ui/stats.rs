@@ -412,7 +412,16 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
             " "
         };
         let l = if sv.top + i == sv.selected {
-            Line::styled(format!("{mark} {text}"), t.selected())
+            // The name marks the selection, as the case number does in the queue.
+            let name = fit(&row.name, cols.name, app.theme.ellipsis());
+            match text.strip_prefix(name.as_str()) {
+                Some(rest) => Line::from(vec![
+                    Span::styled(format!("{mark} "), t.fail()),
+                    Span::styled(name.clone(), t.selected()),
+                    Span::raw(rest.to_string()),
+                ]),
+                None => Line::styled(format!("{mark} {text}"), t.selected()),
+            }
         } else {
             Line::from(vec![
                 Span::styled(format!("{mark} "), t.fail()),
