@@ -1165,3 +1165,28 @@ fn a_terminal_that_goes_away_ends_the_desk_without_spinning() {
         assert!(status.success(), "keys {keys:?}: {status:?}");
     }
 }
+
+/// A key whose only effect is a message shows it at once; Ctrl-L draws the screen whole.
+#[test]
+fn a_message_shows_at_once_and_ctrl_l_redraws() {
+    let t = Tmp::demo();
+    let (case_no, _) = new_selection_case(&t);
+    let mut desk = Desk::open("desk", &t, (100, 30));
+    desk.open_case(&case_no);
+    // `w` on a case that is not an exit: nothing changes but a message.
+    desk.send("w");
+    desk.wait_for("本案不是退出案件");
+    desk.send("q");
+    desk.wait_for("全部");
+    // (Esc and `[` typed quickly with nothing after: src/ui/input.rs's tests.)
+    // Ctrl-L: the screen is cleared and drawn whole.
+    let before = desk.raw().len();
+    desk.send("\x0c");
+    desk.wait_until_state("a whole frame after Ctrl-L", |d| {
+        let raw = d.raw();
+        raw.len() > before && raw[before..].windows(4).any(|w| w == b"\x1b[2J")
+    });
+    desk.wait_for("全部");
+    desk.send("q");
+    assert!(desk.wait_exit().success());
+}

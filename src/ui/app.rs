@@ -1600,7 +1600,17 @@ impl App {
 
     pub fn handle_event(&mut self, ev: Event) {
         let r = match ev {
-            Event::Key(k) if k.kind != KeyEventKind::Release => self.handle_key(k),
+            Event::Key(k) if k.kind != KeyEventKind::Release => {
+                // Every key is followed by a frame: one that changed nothing costs no bytes,
+                // and a key whose only effect is a message is then never left unshown.
+                self.dirty = true;
+                if keymap::lookup(self.screen, &k) == Some(keymap::Action::Redraw) {
+                    // The next frame clears the terminal and draws everything.
+                    self.resized = true;
+                    return;
+                }
+                self.handle_key(k)
+            }
             Event::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;

@@ -152,6 +152,14 @@ fn step(buf: &[u8]) -> Step {
             return Step::Done(1, Some(key(KeyCode::Esc, KeyModifiers::NONE)));
         };
         return match next {
+            // The Linux console's F1–F5: ESC [ [ A … E.
+            b'[' if buf.get(2) == Some(&b'[') => match buf.get(3) {
+                Some(&c @ b'A'..=b'E') => {
+                    Step::Done(4, Some(key(KeyCode::F(c - b'A' + 1), KeyModifiers::NONE)))
+                }
+                Some(_) => Step::Done(4, None),
+                None => Step::Incomplete,
+            },
             b'[' => match buf[2..].iter().position(|b| (0x40..=0x7e).contains(b)) {
                 Some(i) => Step::Done(3 + i, csi(&buf[2..2 + i], buf[2 + i])),
                 None if buf.len() > MAX_SEQUENCE => Step::Done(buf.len(), None),
@@ -194,6 +202,30 @@ fn step(buf: &[u8]) -> Step {
 }
 
 impl Decoder {
+    /// Bytes that began a sequence and wait for its end.
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Nothing more came for a while after the start of a sequence: it was keys after all (Esc
+    /// then `[`, typed quickly), not a sequence cut between reads. Without this the next key
+    /// would be taken as the sequence's end.
+    pub fn flush(&mut self) -> Vec<Input> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut out = Vec::new();
+        let rest = match pending.split_first() {
+            Some((0x1b, rest)) => {
+                out.push(key(KeyCode::Esc, KeyModifiers::NONE));
+                rest
+            }
+            _ => &pending[..],
+        };
+        out.extend(self.feed(rest));
+        // What still waits is a broken character: dropped.
+        self.pending.clear();
+        out
+    }
+
     /// Decodes what arrived in one read. An escape sequence cut by the end of the read waits
     /// for the next one; a lone ESC at the end is the Esc key, as terminals send it.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Input> {
@@ -300,5 +332,19 @@ mod tests {
         assert_eq!(d.feed(&bytes[2..]), vec![k(KeyCode::Char('审'))]);
         // Noise never wedges the decoder.
         assert_eq!(d.feed(b"\x1b[?1;2c\xffj"), vec![k(KeyCode::Char('j'))]);
+        // Esc then `[` typed quickly, and nothing after: keys, once the wait is over.
+        assert_eq!(d.feed(b"\x1b["), vec![]);
+        assert!(d.waiting());
+        assert_eq!(d.flush(), vec![k(KeyCode::Esc), k(KeyCode::Char('['))]);
+        assert!(!d.waiting());
+        assert_eq!(
+            d.feed(b"B"),
+            vec![key(KeyCode::Char('B'), KeyModifiers::SHIFT)]
+        );
+        // The Linux console's function keys.
+        assert_eq!(
+            d.feed(b"\x1b[[A\x1b[[E"),
+            vec![k(KeyCode::F(1)), k(KeyCode::F(5))]
+        );
     }
 }

@@ -29,6 +29,8 @@ pub enum Action {
     Back,
     Quit,
     Help,
+    /// Draw the whole screen again (after something else wrote on the terminal).
+    Redraw,
     Search,
     NextTab,
     PrevTab,
@@ -516,6 +518,15 @@ pub static KEYMAP: &[Binding] = &[
         en: "help",
         hint: true,
     },
+    Binding {
+        screens: &[Q, C, St, I, Dl],
+        keys: &[ctrl('l')],
+        label: "Ctrl-L",
+        action: Action::Redraw,
+        zh: "重画整个屏幕",
+        en: "redraw the whole screen",
+        hint: false,
+    },
 ];
 
 impl Key {
@@ -559,6 +570,7 @@ pub fn hint_label(b: &Binding, lang: Lang) -> &'static str {
         Action::FilterKind => ("类型", "kind"),
         Action::Quit => ("退出", "quit"),
         Action::Help => ("帮助", "help"),
+        Action::Redraw => ("重画", "redraw"),
         Action::MarkPass => ("通过", "pass"),
         Action::MarkFail => ("不通过", "fail"),
         Action::MarkSupplement => ("补正", "suppl."),

@@ -92,6 +92,9 @@ pub fn run(store: Store, actor: Actor, reference: Reference, opts: app::Options)
 /// one that does not answer (if it never has) or the answer to be lost (if it has).
 const ANSWER_WAIT: Duration = Duration::from_secs(2);
 const ANSWER_LOST: Duration = Duration::from_secs(15);
+/// How long the start of an escape sequence waits for the rest before it is taken as keys
+/// (vim's 'ttimeoutlen' is 100 ms too).
+const ESCAPE_WAIT: Duration = Duration::from_millis(100);
 
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
@@ -110,6 +113,7 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let mut outstanding: u32 = 0;
     let mut asked_at = Instant::now();
     let mut first = true;
+    let mut escape_since: Option<Instant> = None;
     loop {
         if app.dirty && outstanding == 0 {
             if std::mem::take(&mut first) {
@@ -162,6 +166,13 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             }
             wait = wait.min(limit - waited);
         }
+        if keys.waiting() {
+            // The start of an escape sequence waits this long for its end.
+            let since = *escape_since.get_or_insert(now);
+            wait = wait.min(ESCAPE_WAIT.saturating_sub(now.saturating_duration_since(since)));
+        } else {
+            escape_since = None;
+        }
         match term::wait_input(wait) {
             term::Input::HungUp => return Ok(()),
             term::Input::Ready => {
@@ -177,6 +188,16 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
                         }
                         input::Input::Event(ev) if !app.quit => app.handle_event(ev),
                         input::Input::Event(_) => {}
+                    }
+                }
+            }
+            term::Input::Timeout if escape_since.is_some_and(|t| t.elapsed() >= ESCAPE_WAIT) => {
+                escape_since = None;
+                for input in keys.flush() {
+                    if let input::Input::Event(ev) = input {
+                        if !app.quit {
+                            app.handle_event(ev);
+                        }
                     }
                 }
             }
