@@ -809,3 +809,32 @@ fn recording_a_step_on_a_case_changed_meanwhile_names_who_changed_it() {
     key(&mut a, KeyCode::Enter);
     assert_eq!(next_step(&a), Some(Step::FilesArchived));
 }
+
+/// `z` clears a mark, and says so; on an item without one it says there is none and writes
+/// nothing.
+#[test]
+fn clearing_a_mark_says_what_it_did() {
+    let size = (120, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    open_new_case(&mut a);
+    let audit = |a: &App| -> i64 {
+        a.store
+            .conn
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = audit(&a);
+    key(&mut a, KeyCode::Char('z'));
+    assert_eq!(
+        a.message.as_ref().map(|m| m.0.as_str()),
+        Some("此项没有标记可清除")
+    );
+    assert_eq!(audit(&a), before);
+    key(&mut a, KeyCode::Char('p'));
+    assert_eq!(a.message.as_ref().map(|m| m.0.as_str()), Some("已标记"));
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Char('z'));
+    assert_eq!(a.message.as_ref().map(|m| m.0.as_str()), Some("已清除标记"));
+    assert_eq!(audit(&a), before + 2);
+}

@@ -879,6 +879,10 @@ impl App {
             return Ok(());
         };
         let Some(cv) = &self.case else { return Ok(()) };
+        if mark.is_none() && item.mark.is_none() {
+            self.info(self.s.no_mark.to_string());
+            return Ok(());
+        }
         let overriding = matches!(
             (mark, item.auto_result),
             (Some(Mark::Pass), crate::domain::ItemResult::Fail)
@@ -904,7 +908,11 @@ impl App {
             mark,
             None,
         );
-        let ok = self.s.marked;
+        let ok = if mark.is_some() {
+            self.s.marked
+        } else {
+            self.s.mark_cleared
+        };
         if self.after_write(r, ok) && mark.is_some() {
             self.next_unresolved(false);
         }
