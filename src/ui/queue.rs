@@ -81,12 +81,16 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     };
     parts.push(format!("{}:{}", s.sort, sort));
     let mut line = vec![Span::raw(parts.join("  "))];
+    // A query longer than the room left shows its end, where it is typed.
+    let room = (area.width as usize).saturating_sub(width(&parts.join("  ")) + 3);
+    let shown = super::widgets::tail(
+        &crate::text::sanitize(&q.query),
+        room.saturating_sub(1),
+        app.theme.ellipsis(),
+    );
     if q.typing || !q.query.is_empty() {
         line.push(Span::raw("  "));
-        line.push(Span::styled(
-            format!("/{}", crate::text::sanitize(&q.query)),
-            t.header(),
-        ));
+        line.push(Span::styled(format!("/{shown}"), t.header()));
         if !q.query.is_empty() {
             line.push(Span::styled(
                 format!(" ({} {})", q.total, s.results),
@@ -97,7 +101,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Line::from(line), Rect::new(area.x, y, area.width, 1));
     if q.typing {
         // The real cursor sits where the query is typed, so an input method's window follows.
-        let used = width(&parts.join("  ")) + 3 + width(&crate::text::sanitize(&q.query));
+        let used = width(&parts.join("  ")) + 3 + width(&shown);
         f.set_cursor_position((area.x + (used as u16).min(area.width.saturating_sub(1)), y));
     }
     y += 1;

@@ -8,6 +8,26 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// The end of `s` that fits in `w` columns, after `ellipsis` when something was left out: what
+/// a text field shows while its text is longer than the field (the cursor is at the end).
+pub fn tail(s: &str, w: usize, ellipsis: &str) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let room = w.saturating_sub(width(ellipsis));
+    let mut used = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw > room {
+            break;
+        }
+        used += cw;
+        start = i;
+    }
+    format!("{ellipsis}{}", &s[start..])
+}
+
 /// `s` sanitised and cut to at most `w` cells, ending in `ellipsis` when cut.
 pub fn cut(s: &str, w: usize, ellipsis: &str) -> String {
     let s = crate::text::sanitize(s);
@@ -132,6 +152,13 @@ mod tests {
         assert_eq!(fit("abc", 5, "~"), "abc  ");
         assert_eq!(fit("贵阳", 5, "~"), "贵阳 ");
         assert_eq!(fit_right("12", 4), "  12");
+    }
+
+    #[test]
+    fn a_long_field_shows_its_end() {
+        assert_eq!(tail("abc", 5, "…"), "abc");
+        assert_eq!(tail("贵州省人力资源", 7, "…"), "…力资源");
+        assert_eq!(tail("abcdefgh", 4, "…"), "…fgh");
     }
 
     #[test]
