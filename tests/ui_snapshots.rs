@@ -12,6 +12,7 @@ use pingshen::ui::app::{App, Options};
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
+use unicode_width::UnicodeWidthStr;
 
 const TODAY: (i32, u32, u32) = (2026, 11, 28);
 
@@ -837,4 +838,21 @@ fn clearing_a_mark_says_what_it_did() {
     key(&mut a, KeyCode::Char('z'));
     assert_eq!(a.message.as_ref().map(|m| m.0.as_str()), Some("已清除标记"));
     assert_eq!(audit(&a), before + 2);
+}
+
+/// A search query longer than the line shows its end, where it is typed.
+#[test]
+fn a_long_query_shows_its_end() {
+    let size = (80, 24);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(dir.path(), Lang::Zh, false, size);
+    key(&mut a, KeyCode::Char('/'));
+    typed(
+        &mut a,
+        "贵州省人力资源和社会保障厅职业技能鉴定指导中心遵义市分中心及其下属各县区工作站末尾",
+    );
+    let shown = screen(&a, size);
+    let line = shown.lines().nth(1).unwrap();
+    assert!(line.contains("…") && line.contains("末尾"), "{line}");
+    assert!(line.width() <= 80, "{line}");
 }
