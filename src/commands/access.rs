@@ -35,10 +35,6 @@ pub fn caller_as(conn: &Connection, account: &str) -> Result<Actor> {
     review::actor(conn, account)
 }
 
-fn is_province(actor: &Actor) -> bool {
-    scope_prefix(&actor.region) == scope_prefix(PROVINCE)
-}
-
 /// The region a listing covers: `--region` when given, which must lie inside the actor's
 /// region; else the actor's own region (`None` for a provincial reviewer: everything).
 pub fn region(actor: &Actor, asked: Option<&str>) -> Result<Option<String>> {
@@ -58,14 +54,14 @@ pub fn region(actor: &Actor, asked: Option<&str>) -> Result<Option<String>> {
             }
             Ok(Some(code.to_string()))
         }
-        None if is_province(actor) => Ok(None),
+        None if actor.is_province() => Ok(None),
         None => Ok(Some(actor.region.clone())),
     }
 }
 
 /// Refuses unless the actor's region is the whole province: `what` names the command.
 pub fn require_province(actor: &Actor, what: &str) -> Result<()> {
-    if is_province(actor) {
+    if actor.is_province() {
         return Ok(());
     }
     bail!(
@@ -77,7 +73,7 @@ pub fn require_province(actor: &Actor, what: &str) -> Result<()> {
 
 /// Refuses unless the actor is an admin of the whole province: `what` names the command.
 pub fn require_province_admin(actor: &Actor, what: &str) -> Result<()> {
-    if actor.role == "admin" && is_province(actor) {
+    if actor.role == "admin" && actor.is_province() {
         return Ok(());
     }
     bail!(

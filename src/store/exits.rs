@@ -869,7 +869,7 @@ pub fn record_step(
     if matches!(
         input.step,
         Step::TerminationNotice | Step::MinistryFiled | Step::WebsiteUpdated
-    ) && review::scope_prefix(&actor.region).len() > 2
+    ) && !actor.is_province()
     {
         return Err(ReviewError::Forbidden(format!(
             "step {} of case {} is the province's (art. 16): a provincial account records it \

@@ -74,6 +74,11 @@ impl Actor {
     pub fn can_approve(&self) -> bool {
         matches!(self.role.as_str(), "approver" | "admin")
     }
+
+    /// A reviewer of the whole province (520000), not of a prefecture or county.
+    pub fn is_province(&self) -> bool {
+        scope_prefix(&self.region).len() <= 2
+    }
 }
 
 pub fn actor(conn: &Connection, account: &str) -> Result<Actor> {

@@ -541,18 +541,13 @@ impl<W: Write> Backend for LinkBackend<W> {
         self.clear_region(ClearType::All)
     }
 
-    fn clear_region(&mut self, t: ClearType) -> io::Result<()> {
+    /// Clears the whole screen whatever part is asked: only an inline viewport clears a part,
+    /// and the desk has none.
+    fn clear_region(&mut self, _: ClearType) -> io::Result<()> {
         // Erasing paints the current background: attributes off first.
-        self.put(b"\x1b[m")?;
+        self.put(b"\x1b[m\x1b[2J")?;
         self.pen = Some(Style::default());
         self.cursor = None;
-        if t == ClearType::All {
-            self.put(b"\x1b[2J")?;
-            return self.blank_shadow();
-        }
-        // Only an inline viewport clears a part, and the desk has none: forget the screen.
-        self.inner.clear_region(t)?;
-        self.put(b"\x1b[2J")?;
         self.blank_shadow()
     }
 

@@ -96,6 +96,19 @@ const ANSWER_LOST: Duration = Duration::from_secs(15);
 /// (vim's 'ttimeoutlen' is 100 ms too).
 const ESCAPE_WAIT: Duration = Duration::from_millis(100);
 
+/// Applies decoded keys to the desk; returns how many cursor-position answers came with them.
+fn apply(app: &mut App, inputs: Vec<input::Input>) -> u32 {
+    let mut answers = 0;
+    for i in inputs {
+        match i {
+            input::Input::CursorReport => answers += 1,
+            input::Input::Event(ev) if !app.quit => app.handle_event(ev),
+            input::Input::Event(_) => {}
+        }
+    }
+    answers
+}
+
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
     let mut terminal = Terminal::new(term::LinkBackend::new(writer.clone()))?;
@@ -174,34 +187,21 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
             escape_since = None;
         }
         match term::wait_input(wait) {
-            term::Input::HungUp => return Ok(()),
-            term::Input::Ready => {
+            term::Wait::HungUp => return Ok(()),
+            term::Wait::Ready => {
                 let Some(bytes) = term::read_input()? else {
                     // End of input: the terminal has gone.
                     return Ok(());
                 };
-                for input in keys.feed(&bytes) {
-                    match input {
-                        input::Input::CursorReport => {
-                            answered = true;
-                            outstanding = outstanding.saturating_sub(1);
-                        }
-                        input::Input::Event(ev) if !app.quit => app.handle_event(ev),
-                        input::Input::Event(_) => {}
-                    }
-                }
+                let answers = apply(app, keys.feed(&bytes));
+                answered |= answers > 0;
+                outstanding = outstanding.saturating_sub(answers);
             }
-            term::Input::Timeout if escape_since.is_some_and(|t| t.elapsed() >= ESCAPE_WAIT) => {
+            term::Wait::Timeout if escape_since.is_some_and(|t| t.elapsed() >= ESCAPE_WAIT) => {
                 escape_since = None;
-                for input in keys.flush() {
-                    if let input::Input::Event(ev) = input {
-                        if !app.quit {
-                            app.handle_event(ev);
-                        }
-                    }
-                }
+                apply(app, keys.flush());
             }
-            term::Input::Timeout => {}
+            term::Wait::Timeout => {}
         }
         if resized.swap(false, std::sync::atomic::Ordering::Relaxed) {
             let (w, h) = crossterm::terminal::size()?;

@@ -405,7 +405,7 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         if ry >= area.bottom() {
             break;
         }
-        let text = cols.row(app, row);
+        let (name, rest) = cols.row(app, row);
         let mark = if row.outlook.at_risk {
             AT_RISK_MARK
         } else {
@@ -413,19 +413,15 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
         };
         let l = if sv.top + i == sv.selected {
             // The name marks the selection, as the case number does in the queue.
-            let name = fit(&row.name, cols.name, app.theme.ellipsis());
-            match text.strip_prefix(name.as_str()) {
-                Some(rest) => Line::from(vec![
-                    Span::styled(format!("{mark} "), t.fail()),
-                    Span::styled(name.clone(), t.selected()),
-                    Span::raw(rest.to_string()),
-                ]),
-                None => Line::styled(format!("{mark} {text}"), t.selected()),
-            }
+            Line::from(vec![
+                Span::styled(format!("{mark} "), t.fail()),
+                Span::styled(name, t.selected()),
+                Span::raw(rest),
+            ])
         } else {
             Line::from(vec![
                 Span::styled(format!("{mark} "), t.fail()),
-                Span::raw(text),
+                Span::raw(format!("{name}{rest}")),
             ])
         };
         f.render_widget(l, line(ry));
@@ -483,6 +479,11 @@ impl Cols {
     }
 
     fn cells(&self, texts: [&str; 10]) -> String {
+        self.cell_texts(texts).join(" ")
+    }
+
+    /// Each shown column's text at its width (the name, always shown, first).
+    fn cell_texts(&self, texts: [&str; 10]) -> Vec<String> {
         let widths = [
             self.name,
             self.cat,
@@ -510,7 +511,7 @@ impl Cols {
                 fit(text, w, "")
             });
         }
-        out.join(" ")
+        out
     }
 
     fn header(&self, app: &App) -> String {
@@ -532,7 +533,8 @@ impl Cols {
         )
     }
 
-    fn row(&self, app: &App, r: &RenewalRow) -> String {
+    /// A row: its name cell, and the rest of the row after it (the name marks the selection).
+    fn row(&self, app: &App, r: &RenewalRow) -> (String, String) {
         let e = app.theme.ellipsis();
         let standing = if self.standing >= 12 {
             standing_word(r.outlook.standing, app.lang == Lang::Zh)
@@ -557,7 +559,10 @@ impl Cols {
             standing.to_string(),
         ];
         let refs: [&str; 10] = std::array::from_fn(|i| texts[i].as_str());
-        self.cells(refs)
+        let mut cells = self.cell_texts(refs).into_iter();
+        let name = cells.next().unwrap_or_default();
+        let rest: String = cells.map(|c| format!(" {c}")).collect();
+        (name, rest)
     }
 }
 

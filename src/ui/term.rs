@@ -1,7 +1,7 @@
 //! The terminal: raw mode and the alternate screen, restored on every way out (normal exit,
-//! error, panic, SIGTERM, SIGHUP); and a writer that sends each frame in one write, wrapped in
-//! a synchronized update, so that a slow SSH link gets one packet per frame and never a torn
-//! screen.
+//! error, panic, SIGTERM, SIGHUP); a writer that sends each frame in one write (a large one
+//! wrapped in a synchronized update), so that a slow SSH link gets one packet per frame and
+//! never a torn screen; and the reading of what the terminal sends.
 
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, BeginSynchronizedUpdate, EndSynchronizedUpdate,
@@ -159,21 +159,23 @@ pub fn install_panic_hook() {
 /// Set when SIGTERM, SIGHUP or SIGINT arrives; the event loop checks it and leaves cleanly
 /// (saving the draft being typed first).
 pub fn install_signal_flags() -> io::Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [
+    flag_on(&[
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
         signal_hook::consts::SIGINT,
-    ] {
-        signal_hook::flag::register(sig, Arc::clone(&flag))?;
-    }
-    Ok(flag)
+    ])
 }
 
 /// Set when the window changes size (SIGWINCH).
 pub fn install_resize_flag() -> io::Result<Arc<AtomicBool>> {
+    flag_on(&[signal_hook::consts::SIGWINCH])
+}
+
+fn flag_on(signals: &[i32]) -> io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGWINCH, Arc::clone(&flag))?;
+    for &sig in signals {
+        signal_hook::flag::register(sig, Arc::clone(&flag))?;
+    }
     Ok(flag)
 }
 
@@ -205,7 +207,7 @@ pub use super::link::LinkBackend;
 
 /// What waiting for input found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+pub enum Wait {
     Ready,
     Timeout,
     /// The terminal has gone away (the SSH connection dropped, the window closed): reads
@@ -213,10 +215,9 @@ pub enum Input {
     HungUp,
 }
 
-/// Waits for the terminal to have input, at most `timeout`. The loop polls stdin itself
-/// rather than inside crossterm, because crossterm spins on a terminal that has hung up; this
-/// way a dropped session ends the process instead of burning a core.
-pub fn wait_input(timeout: std::time::Duration) -> Input {
+/// Waits for the terminal to have input, at most `timeout`. A hang-up is told apart, so a
+/// dropped session ends the process instead of reading end-of-file for ever.
+pub fn wait_input(timeout: std::time::Duration) -> Wait {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let stdin = io::stdin();
@@ -224,16 +225,16 @@ pub fn wait_input(timeout: std::time::Duration) -> Input {
     let ms =
         PollTimeout::try_from(timeout.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
     match poll(&mut fds, ms) {
-        Ok(0) => Input::Timeout,
+        Ok(0) => Wait::Timeout,
         Ok(_) => match fds[0].revents() {
             Some(r)
                 if r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) =>
             {
-                Input::HungUp
+                Wait::HungUp
             }
-            _ => Input::Ready,
+            _ => Wait::Ready,
         },
         // Interrupted by a signal: the loop looks at the signal flags next.
-        Err(_) => Input::Timeout,
+        Err(_) => Wait::Timeout,
     }
 }
