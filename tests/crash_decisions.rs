@@ -106,6 +106,17 @@ fn child_worker() {
     let reference = common::reference();
     let p = review::actor(conn, &format!("p{w}")).expect("proposer");
     let a = review::actor(conn, &format!("a{w}")).expect("approver");
+    let view = |case_no: &str| {
+        exits::exit_view(
+            conn,
+            None,
+            case_no,
+            today(),
+            &reference.calendar,
+            &reference.rules,
+        )
+        .expect("exit view")
+    };
     let mut cases = cases_of(conn, w);
     let start = Instant::now();
     let mut k = 0u64;
@@ -125,15 +136,7 @@ fn child_worker() {
         }
         if status == "decided" {
             // An exit decided: its steps, the last of which closes the case.
-            let v = exits::exit_view(
-                conn,
-                None,
-                case_no,
-                today(),
-                &reference.calendar,
-                &reference.rules,
-            )
-            .expect("exit view");
+            let v = view(case_no);
             if v.rejected {
                 continue;
             }
@@ -183,15 +186,7 @@ fn child_worker() {
             }
         } else if exit && r < 5 {
             // The wrap-up may be recorded before the decision.
-            let v = exits::exit_view(
-                conn,
-                None,
-                case_no,
-                today(),
-                &reference.calendar,
-                &reference.rules,
-            )
-            .expect("exit view");
+            let v = view(case_no);
             match v.next.filter(|s| !s.needs_decision()) {
                 Some(step) => exits::record_step(
                     conn,

@@ -682,21 +682,7 @@ fn the_two_person_rule_holds_against_direct_attempts() {
     ] {
         o.allowed(&["exit", "step", "GZ-2026-E-0001", step, "--date", day]);
     }
-    o.refused(
-        &[
-            "exit",
-            "step",
-            "GZ-2026-E-0001",
-            "termination_notice",
-            "--date",
-            "2026-11-25",
-            "--number",
-            "黔人社终〔2026〕1号",
-        ],
-        &["province's", "GZ-2026-E-0001"],
-    );
-    be(&o.t, Some(("admin", "520000")));
-    o.allowed(&[
+    let notice = [
         "exit",
         "step",
         "GZ-2026-E-0001",
@@ -705,5 +691,8 @@ fn the_two_person_rule_holds_against_direct_attempts() {
         "2026-11-25",
         "--number",
         "黔人社终〔2026〕1号",
-    ]);
+    ];
+    o.refused(&notice, &["province's", "GZ-2026-E-0001"]);
+    be(&o.t, Some(("admin", "520000")));
+    o.allowed(&notice);
 }

@@ -5,45 +5,30 @@
 mod common;
 use chrono::NaiveDate;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use pingshen::assets::Reference;
 use pingshen::commands::Lang;
 use pingshen::store::{review, Store};
-use pingshen::ui::app::{App, Options};
+use pingshen::ui::app::App;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
 use unicode_width::UnicodeWidthStr;
 
-const TODAY: (i32, u32, u32) = (2026, 11, 28);
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).unwrap()
-}
+use common::desk_today as today;
 
 /// The desk opened on a copy of the demo as the provincial admin.
 fn app(dir: &std::path::Path, lang: Lang, ascii: bool, size: (u16, u16)) -> App {
-    let reference = Reference::builtin().unwrap();
     let path = dir.join("ui.db");
     if !path.exists() {
         std::fs::copy(common::demo_template(today()), &path).unwrap();
     }
-    let store = Store::open(&path).unwrap();
-    let actor = review::actor(&store.conn, "tester").unwrap();
-    App::new(
-        store,
-        actor,
-        reference,
-        Options {
-            lang,
-            ascii,
-            no_color: true,
-            today: today(),
-            period_years: 3,
-            warning: None,
-        },
+    common::desk(
+        Store::open(&path).unwrap(),
+        "tester",
+        lang,
+        ascii,
+        true,
         size,
     )
-    .unwrap()
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -476,27 +461,17 @@ fn stats_months_of_an_institution_cover_its_period_to_today() {
 #[test]
 fn stats_of_a_city_reviewer_hold_only_their_city() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = Reference::builtin().unwrap();
     let path = dir.path().join("ui.db");
     std::fs::copy(common::demo_template(today()), &path).unwrap();
-    let store = Store::open(&path).unwrap();
-    let actor = review::actor(&store.conn, "wangjing").unwrap();
-    assert_eq!(actor.region, "520100");
-    let mut a = App::new(
-        store,
-        actor,
-        reference,
-        Options {
-            lang: Lang::Zh,
-            ascii: false,
-            no_color: true,
-            today: today(),
-            period_years: 3,
-            warning: None,
-        },
+    let mut a = common::desk(
+        Store::open(&path).unwrap(),
+        "wangjing",
+        Lang::Zh,
+        false,
+        true,
         (80, 24),
-    )
-    .unwrap();
+    );
+    assert_eq!(a.actor.region, "520100");
     open_stats(&mut a);
     let sv = stats_view(&a);
     assert!(sv
@@ -716,23 +691,14 @@ fn deadlines_of_a_county_reviewer_hold_only_their_county() {
     )
     .unwrap();
     drop(province);
-    let store = Store::open(&path).unwrap();
-    let actor = review::actor(&store.conn, "county").unwrap();
-    let mut a = App::new(
-        store,
-        actor,
-        Reference::builtin().unwrap(),
-        Options {
-            lang: Lang::Zh,
-            ascii: false,
-            no_color: true,
-            today: today(),
-            period_years: 3,
-            warning: None,
-        },
+    let mut a = common::desk(
+        Store::open(&path).unwrap(),
+        "county",
+        Lang::Zh,
+        false,
+        true,
         (80, 24),
-    )
-    .unwrap();
+    );
     key(&mut a, KeyCode::Char('D'));
     let rows = &a.deadlines.as_ref().unwrap().rows;
     assert_eq!(rows.len(), theirs);

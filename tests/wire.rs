@@ -7,42 +7,39 @@
 //! `WIRE_DUMP=1 cargo test --test wire -- --nocapture` prints every frame's bytes.
 
 mod common;
-use chrono::NaiveDate;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use pingshen::assets::Reference;
 use pingshen::commands::Lang;
 use pingshen::store::{review, Store};
-use pingshen::ui::app::{App, Options};
+use pingshen::ui::app::App;
 use pingshen::ui::term::{FrameWriter, LinkBackend};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use unicode_width::UnicodeWidthStr;
 
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
-}
+use common::desk_today as today;
 
 fn app(dir: &std::path::Path, size: (u16, u16), no_color: bool) -> App {
     let path = dir.join("wire.db");
     std::fs::copy(common::demo_template(today()), &path).unwrap();
-    let store = Store::open(&path).unwrap();
-    let actor = review::actor(&store.conn, "tester").unwrap();
-    App::new(
-        store,
-        actor,
-        Reference::builtin().unwrap(),
-        Options {
-            lang: Lang::Zh,
-            ascii: false,
-            no_color,
-            today: today(),
-            period_years: 3,
-            warning: None,
-        },
+    common::desk(
+        Store::open(&path).unwrap(),
+        "tester",
+        Lang::Zh,
+        false,
+        no_color,
         size,
     )
-    .unwrap()
+}
+
+/// A desk on a copy of the demo, its first frame drawn through the wire. Keep the folder.
+fn start(size: (u16, u16), no_color: bool) -> (tempfile::TempDir, App, Wire) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), size, no_color);
+    let mut wire = Wire::new(size);
+    wire.frame(&app, "the first frame");
+    (dir, app, wire)
 }
 
 struct Wire {
@@ -236,10 +233,7 @@ fn session() -> Vec<(String, KeyCode)> {
 }
 
 fn run_session(size: (u16, u16), no_color: bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = app(dir.path(), size, no_color);
-    let mut wire = Wire::new(size);
-    wire.frame(&app, "the first frame");
+    let (_dir, mut app, mut wire) = start(size, no_color);
     for (label, k) in session() {
         press(&mut app, k);
         if app.quit {
@@ -277,10 +271,7 @@ fn every_frame_shows_what_was_drawn_without_colour() {
 #[test]
 fn a_one_row_move_costs_little() {
     let size = (80, 24);
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = app(dir.path(), size, false);
-    let mut wire = Wire::new(size);
-    wire.frame(&app, "the first frame");
+    let (_dir, mut app, mut wire) = start(size, false);
     let page = app.list_height();
     let mut inside = Vec::new();
     for i in 0..page - 1 {
@@ -303,10 +294,7 @@ fn a_one_row_move_costs_little() {
 #[test]
 fn a_conflict_from_another_desk_is_drawn_whole() {
     for size in [(100, 30), (80, 24), (120, 40)] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut app = app(dir.path(), size, false);
-        let mut wire = Wire::new(size);
-        wire.frame(&app, "the first frame");
+        let (dir, mut app, mut wire) = start(size, false);
         let other = Store::open(&dir.path().join("wire.db")).unwrap();
         let actor = review::actor(&other.conn, "tester").unwrap();
         for (i, k) in "jjjj\n".chars().enumerate() {
@@ -343,10 +331,7 @@ fn a_conflict_from_another_desk_is_drawn_whole() {
 #[test]
 fn every_case_walked_through() {
     let size = (100, 30);
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = app(dir.path(), size, false);
-    let mut wire = Wire::new(size);
-    wire.frame(&app, "the first frame");
+    let (_dir, mut app, mut wire) = start(size, false);
     let total = app.queue.total;
     for n in 0..total {
         for k in [KeyCode::Enter, KeyCode::Char('u'), KeyCode::Char('p')]
@@ -383,22 +368,7 @@ fn a_page_down_costs_the_text_that_changed() {
         },
     )
     .unwrap();
-    let actor = review::actor(&store.conn, "tester").unwrap();
-    let mut app = App::new(
-        store,
-        actor,
-        Reference::builtin().unwrap(),
-        Options {
-            lang: Lang::Zh,
-            ascii: false,
-            no_color: false,
-            today: today(),
-            period_years: 3,
-            warning: None,
-        },
-        size,
-    )
-    .unwrap();
+    let mut app = common::desk(store, "tester", Lang::Zh, false, false, size);
     let mut wire = Wire::new(size);
     wire.frame(&app, "the first frame");
     let mut before = wire.terminal.backend().shadow().clone();

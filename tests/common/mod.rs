@@ -255,3 +255,35 @@ pub fn demo_template(today: chrono::NaiveDate) -> &'static std::path::Path {
         })
         .1
 }
+
+/// The day the desk's tests are set on.
+pub fn desk_today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+}
+
+/// The review desk on `store`, opened by `account` on `desk_today()`.
+pub fn desk(
+    store: pingshen::store::Store,
+    account: &str,
+    lang: pingshen::commands::Lang,
+    ascii: bool,
+    no_color: bool,
+    size: (u16, u16),
+) -> pingshen::ui::app::App {
+    let actor = pingshen::store::review::actor(&store.conn, account).unwrap();
+    pingshen::ui::app::App::new(
+        store,
+        actor,
+        reference(),
+        pingshen::ui::app::Options {
+            lang,
+            ascii,
+            no_color,
+            today: desk_today(),
+            period_years: 3,
+            warning: None,
+        },
+        size,
+    )
+    .unwrap()
+}
