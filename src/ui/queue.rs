@@ -2,7 +2,7 @@
 //! search line. Draws from `App` state only.
 
 use super::app::{App, TABS};
-use super::strings::{short, word};
+use super::strings::{kind_mark, kind_width, short, word};
 use super::widgets::{fit, fit_right, width};
 use crate::commands::Lang;
 use crate::store::review::{QueueRow, QueueSort};
@@ -11,10 +11,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
-/// Column widths in cells; the institution takes what is left.
+/// Column widths in cells; the institution, last, takes what is left. A row costs what its
+/// text costs on the wire (each scrolled-in row is sent whole), so the queue keeps to what
+/// triage needs: the kind as one character, and the institution's category left to the case
+/// screen and the category filter. The name goes last, where its padding costs nothing.
 const W_CASE: usize = 14;
-const W_KIND: usize = 6;
-const W_CAT: usize = 8;
 const W_REGION: usize = 10;
 const W_STATUS: usize = 7;
 const W_DAYS: usize = 7;
@@ -106,18 +107,18 @@ pub fn render(f: &mut Frame, app: &App, area: Rect) {
     }
     y += 1;
 
+    let w_kind = kind_width(app.lang);
     let inst_w = w
-        .saturating_sub(W_CASE + W_KIND + W_CAT + W_REGION + W_STATUS + W_DAYS + 6)
+        .saturating_sub(W_CASE + w_kind + W_STATUS + W_DAYS + W_REGION + 5)
         .max(6);
     let header = format!(
-        "{} {} {} {} {} {} {}",
+        "{} {} {} {} {} {}",
         fit(s.col_case, W_CASE, ""),
-        fit(s.col_inst, inst_w, ""),
-        fit(s.col_kind, W_KIND, ""),
-        fit(s.col_cat, W_CAT, ""),
-        fit(s.col_region, W_REGION, ""),
+        fit(s.col_kind_mark, w_kind, ""),
         fit(s.col_status, W_STATUS, ""),
         fit_right(s.col_days, W_DAYS),
+        fit(s.col_region, W_REGION, ""),
+        fit(s.col_inst, inst_w, ""),
     );
     f.render_widget(
         Line::styled(header, t.header()),
@@ -196,13 +197,12 @@ fn row_text(app: &App, row: &QueueRow, inst_w: usize) -> (String, String) {
     (
         fit(&row.case_no, W_CASE, e),
         format!(
-            " {} {} {} {} {} {}",
-            fit(&row.institution, inst_w, e),
-            fit(short(app.lang, &row.kind), W_KIND, e),
-            fit(short(app.lang, &row.category), W_CAT, e),
-            fit(&region_name(app, &row.region), W_REGION, e),
+            " {} {} {} {} {}",
+            fit(kind_mark(app.lang, &row.kind), kind_width(app.lang), e),
             fit(short(app.lang, &row.status), W_STATUS, e),
             fit_right(&days(app, row), W_DAYS),
+            fit(&region_name(app, &row.region), W_REGION, e),
+            fit(&row.institution, inst_w, e),
         ),
     )
 }

@@ -14,6 +14,8 @@ pub struct Strings {
     pub col_case: &'static str,
     pub col_inst: &'static str,
     pub col_kind: &'static str,
+    /// Over the queue's one-character kind column.
+    pub col_kind_mark: &'static str,
     pub col_cat: &'static str,
     pub col_region: &'static str,
     pub col_status: &'static str,
@@ -179,6 +181,7 @@ pub static ZH: Strings = Strings {
     col_case: "案件号",
     col_inst: "机构",
     col_kind: "类型",
+    col_kind_mark: "类",
     col_cat: "类别",
     col_region: "地区",
     col_status: "状态",
@@ -338,6 +341,7 @@ pub static EN: Strings = Strings {
     col_case: "Case",
     col_inst: "Institution",
     col_kind: "Kind",
+    col_kind_mark: "Kind",
     col_cat: "Category",
     col_region: "Region",
     col_status: "Status",
@@ -513,6 +517,26 @@ pub fn short(lang: Lang, w: &str) -> &str {
         "proposed" => "propos.",
         "decided" => "decided",
         other => word(lang, other),
+    }
+}
+
+/// The width of the queue's kind column: a Chinese character, or an English word of four.
+pub fn kind_width(lang: Lang) -> usize {
+    match lang {
+        Lang::Zh => 2,
+        Lang::En => 4,
+    }
+}
+
+/// A case's kind in the queue's narrow column: one character in Chinese.
+pub fn kind_mark(lang: Lang, kind: &str) -> &str {
+    match (lang, kind) {
+        (Lang::Zh, "selection") => "选",
+        (Lang::Zh, "renewal") => "续",
+        (Lang::Zh, "exit") => "退",
+        (Lang::En, "selection") => "sel",
+        (Lang::En, "renewal") => "ren",
+        (lang, other) => word(lang, other),
     }
 }
 
