@@ -12,7 +12,7 @@ use pingshen::assets::Reference;
 use pingshen::commands::Lang;
 use pingshen::store::{review, Store};
 use pingshen::ui::app::App;
-use pingshen::ui::term::{FrameWriter, LinkBackend};
+use pingshen::ui::term::{FrameWriter, LinkBackend, Pace};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
@@ -79,6 +79,28 @@ impl Wire {
         }
         compare(&drawn, self.screen.screen(), self.size, what);
         n
+    }
+
+    /// A frame drawn at `pace`: the screen must show what the backend believes it shows
+    /// (rows held back are blank); returns what ratatui drew and the bytes.
+    fn paced(&mut self, app: &App, what: &str, pace: Pace) -> (Buffer, usize) {
+        self.terminal.backend_mut().set_pace(pace);
+        self.writer.begin_frame();
+        let drawn = self
+            .terminal
+            .draw(|f| pingshen::ui::draw(f, app))
+            .unwrap()
+            .buffer
+            .clone();
+        let mut bytes = Vec::new();
+        let n = self.writer.commit(&mut bytes).unwrap();
+        self.screen.process(&bytes);
+        let shown = self.terminal.backend().shadow().clone();
+        if std::env::var_os("WIRE_DUMP").is_some() {
+            eprintln!("{what}: {:?}", String::from_utf8_lossy(&bytes));
+        }
+        compare(&shown, self.screen.screen(), self.size, what);
+        (drawn, n)
     }
 }
 
@@ -353,22 +375,7 @@ fn every_case_walked_through() {
 #[test]
 fn a_page_down_costs_the_text_that_changed() {
     let size = (120, 40);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wire.db");
-    let mut store = Store::open(&path).unwrap();
-    pingshen::commands::demo::run(
-        &mut store,
-        "tester",
-        &Reference::builtin().unwrap(),
-        pingshen::commands::demo::Options {
-            institutions: 200,
-            certificates: 2000,
-            seed: 2026,
-            today: today(),
-        },
-    )
-    .unwrap();
-    let mut app = common::desk(store, "tester", Lang::Zh, false, false, size);
+    let (_dir, mut app) = big_desk(size, 200);
     let mut wire = Wire::new(size);
     wire.frame(&app, "the first frame");
     let mut before = wire.terminal.backend().shadow().clone();
@@ -386,5 +393,130 @@ fn a_page_down_costs_the_text_that_changed() {
             "page down {n}: {sent} bytes sent for {changed} bytes of changed text"
         );
         before = after;
+    }
+}
+
+/// A desk on a demo of so many institutions: lists of several pages. Keep the folder.
+fn big_desk(size: (u16, u16), institutions: usize) -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wire.db");
+    let mut store = Store::open(&path).unwrap();
+    pingshen::commands::demo::run(
+        &mut store,
+        "tester",
+        &Reference::builtin().unwrap(),
+        pingshen::commands::demo::Options {
+            institutions,
+            certificates: 2000,
+            seed: 2026,
+            today: today(),
+        },
+    )
+    .unwrap();
+    let app = common::desk(store, "tester", Lang::Zh, false, false, size);
+    (dir, app)
+}
+
+/// A link slower than the keys (9600 baud): a frame drawn after keys came while the last
+/// one was on its way paints the rows nearest the edge the list moves toward, with the
+/// selection, and holds the farther ones back blank. Every row on screen is then either the
+/// drawn row or blank, and the selection is shown. The next frame with no key between
+/// paints the rest: the screen is then all that was drawn. A fast link holds nothing back.
+#[test]
+fn a_slow_link_gets_the_near_rows_first_and_the_rest_after_the_keys() {
+    use KeyCode::*;
+    let slow = Pace {
+        hot: true,
+        rate: Some(1200.0),
+    };
+    // The list moves by more than a quarter of its rows between most frames.
+    let bursts = [
+        (Char('j'), 40),
+        (Char('j'), 12),
+        (Char('j'), 30),
+        (Char('k'), 70),
+        (Char('k'), 14),
+        (Char('j'), 3),
+        (PageDown, 2),
+        (Char('k'), 30),
+        (Char('G'), 1),
+        (Char('k'), 16),
+        (Char('k'), 25),
+    ];
+    for size in [(80, 24), (120, 40)] {
+        let (_dir, mut app) = big_desk(size, 400);
+        let mut wire = Wire::new(size);
+        wire.frame(&app, "the first frame");
+        let mut held = 0;
+        for (i, &(key, n)) in bursts.iter().enumerate() {
+            for _ in 0..n {
+                press(&mut app, key);
+            }
+            let what = format!("{size:?} burst {i}: {n} x {key:?}");
+            let (drawn, _) = wire.paced(&app, &what, slow);
+            // Rows shown blank must be rows held back; every other row is the drawn one.
+            let screen = wire.screen.screen().clone();
+            let mut expected = drawn.clone();
+            let mut blank_rows = 0;
+            for y in 0..size.1 {
+                let shown = screen.contents_between(y, 0, y, size.0);
+                let row_drawn = (0..size.0).any(|x| drawn[(x, y)].symbol().trim() != "");
+                if shown.trim().is_empty() && row_drawn {
+                    blank_rows += 1;
+                    for x in 0..size.0 {
+                        expected[(x, y)] = ratatui::buffer::Cell::default();
+                    }
+                }
+            }
+            compare(&expected, &screen, size, &what);
+            let selection = (0..size.1).find(|&y| {
+                drawn[(0, y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::REVERSED)
+                    && drawn[(0, y)].symbol() == "G"
+            });
+            if let Some(y) = selection {
+                assert!(
+                    !screen.contents_between(y, 0, y, size.0).trim().is_empty(),
+                    "{what}: the selection's row {y} is shown"
+                );
+            }
+            if wire.terminal.backend().holding() {
+                held += 1;
+                assert!(blank_rows > 0, "{what}: held rows show blank");
+                // The rest, once no key came during the frame.
+                wire.paced(&app, &what, Pace::default());
+                assert!(!wire.terminal.backend().holding());
+                compare(
+                    &drawn,
+                    wire.screen.screen(),
+                    size,
+                    &format!("{what}, caught up"),
+                );
+            } else {
+                assert_eq!(blank_rows, 0, "{what}");
+            }
+        }
+        assert!(held >= 3, "{size:?}: {held} frames held rows back");
+        // The same bursts on a fast link, or with keys slower than the frames: all at once.
+        for pace in [
+            Pace {
+                hot: true,
+                rate: None,
+            },
+            Pace {
+                hot: false,
+                rate: Some(1200.0),
+            },
+        ] {
+            for &(key, n) in &bursts {
+                for _ in 0..n {
+                    press(&mut app, key);
+                }
+                let (drawn, _) = wire.paced(&app, "fast", pace);
+                assert!(!wire.terminal.backend().holding(), "{pace:?}");
+                compare(&drawn, wire.screen.screen(), size, &format!("{pace:?}"));
+            }
+        }
     }
 }

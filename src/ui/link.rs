@@ -25,12 +25,38 @@ pub struct LinkBackend<W: Write> {
     fixed: Option<Size>,
     /// What the terminal shows.
     shadow: Buffer,
+    /// What ratatui has drawn: the terminal shows it once no rows are held back.
+    want: Buffer,
     /// Where the terminal's cursor is, when known.
     cursor: Option<(u16, u16)>,
     /// The attributes the terminal will give the next character, when known.
     pen: Option<Style>,
     hidden: bool,
+    /// The terminal scrolls a region by n rows in one sequence (SU/SD); the Linux console and
+    /// the DEC terminals scroll by line feeds and reverse index only.
+    csi_scroll: bool,
+    pace: Pace,
+    /// Rows the last frame held back (see `Pace`).
+    held: bool,
 }
+
+/// How the next frame may pace itself, set by the event loop before it draws.
+///
+/// While keys come faster than the link carries frames (`hot`: keys arrived while the last
+/// frame was on its way), a list scrolling by many rows would spend the link on rows that
+/// scroll away again before the keys stop. Such a frame then paints only the rows nearest
+/// the edge the list moves toward (a quarter of the scrolled region), where the selection
+/// is, and leaves the farther rows blank; the next frame drawn without a key in between
+/// paints them. Only on a slow link (`rate`, bytes a second, measured from the answers): a
+/// fast one paints them at once, without the round trip.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pace {
+    pub hot: bool,
+    pub rate: Option<f64>,
+}
+
+/// Rows are held back only when painting them would keep the link busy this long.
+const HOLD_OVER: f64 = 0.1;
 
 impl<W: Write> LinkBackend<W> {
     pub fn new(writer: W) -> Self {
@@ -38,10 +64,30 @@ impl<W: Write> LinkBackend<W> {
             inner: CrosstermBackend::new(writer),
             fixed: None,
             shadow: Buffer::empty(Rect::ZERO),
+            want: Buffer::empty(Rect::ZERO),
             cursor: None,
             pen: None,
             hidden: false,
+            csi_scroll: true,
+            pace: Pace::default(),
+            held: false,
         }
+    }
+
+    /// Takes the terminal's type (`$TERM`) into account: only the scrolling sequences it has.
+    pub fn for_term(mut self, term: &str) -> Self {
+        self.csi_scroll = !(term.starts_with("linux") || term.starts_with("vt"));
+        self
+    }
+
+    /// How the next frame is paced.
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pace = pace;
+    }
+
+    /// The last frame held rows back: a frame drawn now, with nothing new, paints them.
+    pub fn holding(&self) -> bool {
+        self.held
     }
 
     /// A backend for a terminal of a known size, for tests.
@@ -63,7 +109,30 @@ impl<W: Write> LinkBackend<W> {
     fn blank_shadow(&mut self) -> io::Result<()> {
         let s = Backend::size(self)?;
         self.shadow = Buffer::empty(Rect::new(0, 0, s.width, s.height));
+        self.want = self.shadow.clone();
+        self.held = false;
         Ok(())
+    }
+
+    /// Rows of `new` that this frame leaves for later (see `Pace`): rows of the region that
+    /// scrolled, still blank, and a quarter of the region or more away from the edge the
+    /// rows came in at.
+    fn rows_to_hold(&self, base: &Buffer, new: &Buffer, s: Scroll) -> Vec<u16> {
+        let Some(rate) = self.pace.rate.filter(|_| self.pace.hot) else {
+            return Vec::new();
+        };
+        let near = ((s.bottom - s.top + 1) / 4).max(1);
+        let rows: Vec<u16> = (s.top..=s.bottom)
+            .filter(|&y| {
+                let from_edge = if s.by > 0 { s.bottom - y } else { y - s.top };
+                from_edge >= near && row_blank(base, y) && !row_blank(new, y)
+            })
+            .collect();
+        let bytes: usize = rows.iter().map(|&y| row_bytes(new, y)).sum();
+        if (bytes as f64) < rate * HOLD_OVER {
+            return Vec::new();
+        }
+        rows
     }
 }
 
@@ -96,6 +165,20 @@ fn row_distance(a: &Buffer, ya: u16, b: &Buffer, yb: u16) -> usize {
     (0..a.area.width)
         .filter(|&x| !same_look(&a[(x, ya)], &b[(x, yb)]))
         .count()
+}
+
+fn row_blank(buf: &Buffer, y: u16) -> bool {
+    (0..buf.area.width).all(|x| {
+        let c = &buf[(x, y)];
+        c.symbol() == " " && look(c) == Style::default()
+    })
+}
+
+/// About what a row costs to paint: its text.
+fn row_bytes(buf: &Buffer, y: u16) -> usize {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().len())
+        .sum()
 }
 
 fn row_hash(buf: &Buffer, y: u16) -> u64 {
@@ -142,31 +225,41 @@ pub fn find_scroll(old: &Buffer, new: &Buffer) -> Option<Scroll> {
             }
         }
     }
+    let old_blank: Vec<bool> = (0..h).map(|y| row_blank(old, y)).collect();
     let mut best: Option<(u16, Scroll)> = None;
     for by in shifts {
-        let matches = |y: u16| {
+        // Some(true): row y of `new` is row y + by of `old`; Some(false): that row of `old`
+        // is blank (a row a paced frame held back), which a scroll may carry along.
+        let matches = |y: u16| -> Option<bool> {
             let src = y as i32 + i32::from(by);
-            if src < 0 || src >= i32::from(h) {
-                return false;
+            if src < 0 || src >= i32::from(h) || new_h[usize::from(y)] == old_h[usize::from(y)] {
+                return None;
             }
             let src = src as u16;
             if new_h[usize::from(y)] == old_h[usize::from(src)] {
-                return new_h[usize::from(y)] != old_h[usize::from(y)];
+                return Some(true);
+            }
+            if old_blank[usize::from(src)] {
+                return Some(false);
             }
             let d = row_distance(new, y, old, src);
-            d <= usize::from(w / 2) && d < row_distance(new, y, old, y)
+            (d <= usize::from(w / 2) && d < row_distance(new, y, old, y)).then_some(true)
         };
         let mut y = 0;
         while y < h {
-            if !matches(y) {
+            if matches(y).is_none() {
                 y += 1;
                 continue;
             }
             let start = y;
-            while y < h && matches(y) {
+            let mut run = 0;
+            while y < h {
+                match matches(y) {
+                    Some(m) => run += u16::from(m),
+                    None => break,
+                }
                 y += 1;
             }
-            let run = y - start;
             let mag = by.unsigned_abs();
             // The region takes in the rows the scroll brings in.
             let (top, bottom) = if by > 0 {
@@ -342,11 +435,11 @@ fn cursor_move(from: Option<(u16, u16)>, x: u16, y: u16, width: u16, height: u16
 
 impl<W: Write> LinkBackend<W> {
     /// Writes what it takes to turn `base` (what the terminal shows) into `new`.
-    fn paint(&mut self, base: &Buffer, new: &Buffer) -> io::Result<()> {
+    fn paint(&mut self, base: &Buffer, new: &Buffer, hold: &[u16]) -> io::Result<()> {
         let w = new.area.width;
         let h = new.area.height;
         let mut out: Vec<u8> = Vec::new();
-        for y in 0..h {
+        for y in (0..h).filter(|y| !hold.contains(y)) {
             let base_leads = leads(base, y);
             // Units of `new` in this row: (x, width, dirty).
             let mut units: Vec<(u16, u16, bool)> = Vec::new();
@@ -459,19 +552,19 @@ impl<W: Write> Backend for LinkBackend<W> {
             // The first frame, on the blank screen the alternate screen starts with.
             self.blank_shadow()?;
         }
-        let old = self.shadow.clone();
-        let mut new = old.clone();
         for (x, y, c) in content {
-            if !new.area.contains(Position::new(x, y)) {
+            if !self.want.area.contains(Position::new(x, y)) {
                 continue;
             }
-            new[(x, y)] = c.clone();
+            self.want[(x, y)] = c.clone();
             // As ratatui's buffer does: the right half of a wide character is blank.
-            if cell_width(c) == 2 && x + 1 < new.area.width {
-                new[(x + 1, y)] = Cell::default();
+            if cell_width(c) == 2 && x + 1 < self.want.area.width {
+                self.want[(x + 1, y)] = Cell::default();
             }
         }
-        let base = match find_scroll(&old, &new) {
+        let old = self.shadow.clone();
+        let new = self.want.clone();
+        let (base, hold) = match find_scroll(&old, &new) {
             Some(s) => {
                 let mut seq = Vec::new();
                 // The rows a scroll brings in take the current background.
@@ -481,33 +574,44 @@ impl<W: Write> Backend for LinkBackend<W> {
                 }
                 let n = s.by.unsigned_abs();
                 seq.extend(format!("\x1b[{};{}r", s.top + 1, s.bottom + 1).into_bytes());
-                if s.by > 0 {
-                    seq.extend(format!("\x1b[{}H", s.bottom + 1).into_bytes());
-                    if n <= 3 {
-                        seq.extend(std::iter::repeat_n(b'\n', usize::from(n)));
-                    } else {
-                        seq.extend(format!("\x1b[{n}S").into_bytes());
+                // SU and SD scroll the region wherever the cursor is; line feeds and reverse
+                // index only at its edge.
+                match (self.csi_scroll, s.by > 0) {
+                    (true, up) => {
+                        let f = if up { 'S' } else { 'T' };
+                        let count = if n == 1 { String::new() } else { n.to_string() };
+                        seq.extend(format!("\x1b[{count}{f}").into_bytes());
                     }
-                } else {
-                    seq.extend(format!("\x1b[{}H", s.top + 1).into_bytes());
-                    if n <= 3 {
+                    (false, true) => {
+                        seq.extend(format!("\x1b[{}H", s.bottom + 1).into_bytes());
+                        seq.extend(std::iter::repeat_n(b'\n', usize::from(n)));
+                    }
+                    (false, false) => {
+                        seq.extend(format!("\x1b[{}H", s.top + 1).into_bytes());
                         for _ in 0..n {
                             seq.extend_from_slice(b"\x1bM");
                         }
-                    } else {
-                        seq.extend(format!("\x1b[{n}T").into_bytes());
                     }
                 }
                 // Resetting the region puts the cursor home.
                 seq.extend_from_slice(b"\x1b[r");
                 self.cursor = Some((0, 0));
                 self.put(&seq)?;
-                scrolled(&old, s)
+                let base = scrolled(&old, s);
+                let hold = self.rows_to_hold(&base, &new, s);
+                (base, hold)
             }
-            None => old,
+            None => (old, Vec::new()),
         };
-        self.paint(&base, &new)?;
-        self.shadow = new;
+        self.paint(&base, &new, &hold)?;
+        let mut shown = new;
+        for &y in &hold {
+            for x in 0..shown.area.width {
+                shown[(x, y)] = base[(x, y)].clone();
+            }
+        }
+        self.shadow = shown;
+        self.held = !hold.is_empty();
         Ok(())
     }
 
@@ -599,6 +703,66 @@ mod tests {
         // After the last column: a carriage return, never a relative move.
         assert_eq!(cursor_move(Some((80, 4)), 0, 5, 80, 24), b"\r\n");
         assert_eq!(cursor_move(Some((80, 4)), 78, 4, 80, 24), b"\r\x1b[78C");
+    }
+
+    /// Draws `rows` (one string a row) through a backend for `term` and returns the bytes.
+    fn scroll_bytes(term: &str, first: &[&str], then: &[&str]) -> (Vec<u8>, vt100::Parser) {
+        let writer = crate::ui::term::FrameWriter::default();
+        let h = first.len() as u16;
+        let mut b = LinkBackend::with_size(writer.clone(), 10, h).for_term(term);
+        let mut screen = vt100::Parser::new(h, 10, 0);
+        let mut bytes = Vec::new();
+        for rows in [first, then] {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 10, h));
+            for (y, r) in rows.iter().enumerate() {
+                buf.set_string(0, y as u16, r, Style::default());
+            }
+            let cells: Vec<(u16, u16, &Cell)> = (0..h)
+                .flat_map(|y| (0..10u16).map(move |x| (x, y)))
+                .map(|(x, y)| (x, y, &buf[(x, y)]))
+                .collect();
+            b.draw(cells.into_iter()).unwrap();
+            bytes.clear();
+            writer.commit(&mut bytes).unwrap();
+            screen.process(&bytes);
+        }
+        (bytes, screen)
+    }
+
+    #[test]
+    fn a_region_scrolls_by_the_sequences_the_terminal_has() {
+        let first = ["head", "a", "b", "c", "d", "e", "foot"];
+        let then = ["head", "c", "d", "e", "f", "g", "foot"];
+        for (term, scroll) in [
+            ("xterm-256color", &b"\x1b[2;6r\x1b[2S\x1b[r"[..]),
+            ("linux", &b"\x1b[2;6r\x1b[6H\n\n\x1b[r"[..]),
+        ] {
+            let (bytes, screen) = scroll_bytes(term, &first, &then);
+            assert!(
+                bytes.starts_with(scroll),
+                "{term}: {:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+            assert_eq!(screen.screen().contents(), then.join("\n"), "{term}");
+        }
+        // Down: SD, or reverse index at the region's top.
+        for (term, scroll) in [
+            ("xterm", &b"\x1b[2;6r\x1b[T\x1b[r"[..]),
+            ("vt100", &b"\x1b[2;6r\x1b[2H\x1bM\x1b[r"[..]),
+        ] {
+            let (bytes, screen) =
+                scroll_bytes(term, &then, &["head", "x", "c", "d", "e", "f", "foot"]);
+            assert!(
+                bytes.starts_with(scroll),
+                "{term}: {:?}",
+                String::from_utf8_lossy(&bytes)
+            );
+            assert_eq!(
+                screen.screen().contents(),
+                "head\nx\nc\nd\ne\nf\nfoot",
+                "{term}"
+            );
+        }
     }
 
     #[test]

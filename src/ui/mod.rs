@@ -96,22 +96,30 @@ const ANSWER_LOST: Duration = Duration::from_secs(15);
 /// (vim's 'ttimeoutlen' is 100 ms too).
 const ESCAPE_WAIT: Duration = Duration::from_millis(100);
 
-/// Applies decoded keys to the desk; returns how many cursor-position answers came with them.
-fn apply(app: &mut App, inputs: Vec<input::Input>) -> u32 {
+/// Applies decoded keys to the desk; returns how many cursor-position answers came with them
+/// and whether any key did.
+fn apply(app: &mut App, inputs: Vec<input::Input>) -> (u32, bool) {
     let mut answers = 0;
+    let mut keys = false;
     for i in inputs {
         match i {
             input::Input::CursorReport => answers += 1,
-            input::Input::Event(ev) if !app.quit => app.handle_event(ev),
-            input::Input::Event(_) => {}
+            input::Input::Event(ev) => {
+                keys = true;
+                if !app.quit {
+                    app.handle_event(ev);
+                }
+            }
         }
     }
-    answers
+    (answers, keys)
 }
 
 fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let writer = term::FrameWriter::default();
-    let mut terminal = Terminal::new(term::LinkBackend::new(writer.clone()))?;
+    let backend =
+        term::LinkBackend::new(writer.clone()).for_term(&std::env::var("TERM").unwrap_or_default());
+    let mut terminal = Terminal::new(backend)?;
     // Frames go straight to the terminal in one write each: Rust's stdout is line-buffered
     // and would send a frame in two writes, cut after its last line feed.
     let mut stdout = term::RawStdout::new();
@@ -127,8 +135,11 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
     let mut asked_at = Instant::now();
     let mut first = true;
     let mut escape_since: Option<Instant> = None;
+    // Keys that came while a frame was on its way: the link is behind the keys.
+    let mut keys_in_flight = false;
+    let mut meter = term::LinkMeter::default();
     loop {
-        if app.dirty && outstanding == 0 {
+        if (app.dirty || terminal.backend().holding()) && outstanding == 0 {
             if std::mem::take(&mut first) {
                 // The first frame can take seconds on a slow link: a question ahead of it
                 // tells early that the terminal answers.
@@ -144,12 +155,17 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
                 let size = terminal.size()?;
                 terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
             }
+            terminal.backend_mut().set_pace(term::Pace {
+                hot: std::mem::take(&mut keys_in_flight),
+                rate: meter.rate(),
+            });
             terminal.draw(|f| draw(f, app))?;
             let sent = writer.commit_asking(&mut stdout, flow_control)?;
             app.dirty = false;
             if flow_control && sent > 0 {
                 outstanding += 1;
                 asked_at = Instant::now();
+                meter.sent(asked_at, sent);
             }
         }
         if app.quit || term::signalled(signals) {
@@ -193,9 +209,13 @@ fn event_loop(app: &mut App, signals: &AtomicBool) -> Result<()> {
                     // End of input: the terminal has gone.
                     return Ok(());
                 };
-                let answers = apply(app, keys.feed(&bytes));
+                let (answers, typed) = apply(app, keys.feed(&bytes));
+                keys_in_flight |= typed && outstanding > 0;
                 answered |= answers > 0;
                 outstanding = outstanding.saturating_sub(answers);
+                if answers > 0 {
+                    meter.answered(Instant::now(), outstanding);
+                }
             }
             term::Wait::Timeout if escape_since.is_some_and(|t| t.elapsed() >= ESCAPE_WAIT) => {
                 escape_since = None;

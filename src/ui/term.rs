@@ -203,7 +203,52 @@ pub fn signalled(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
 }
 
-pub use super::link::LinkBackend;
+pub use super::link::{LinkBackend, Pace};
+
+/// What the answers to the frames' cursor questions tell about the link: the shortest round
+/// trip seen, and the rate at which the last large frame went through.
+#[derive(Debug, Default)]
+pub struct LinkMeter {
+    sent: Option<(std::time::Instant, usize)>,
+    rtt: Option<std::time::Duration>,
+    rate: Option<f64>,
+}
+
+impl LinkMeter {
+    /// A frame of `bytes` went out at `at`, ending with its question.
+    pub fn sent(&mut self, at: std::time::Instant, bytes: usize) {
+        self.sent = Some((at, bytes));
+    }
+
+    /// An answer came at `at`; `left` answers are still awaited. An answer with more to come
+    /// is the question sent ahead of the first frame: a bare round trip.
+    pub fn answered(&mut self, at: std::time::Instant, left: u32) {
+        use std::time::Duration;
+        let Some((t, bytes)) = self.sent else {
+            return;
+        };
+        let took = at.saturating_duration_since(t);
+        if left > 0 {
+            self.rtt = Some(self.rtt.map_or(took, |r| r.min(took)));
+            return;
+        }
+        self.sent = None;
+        let rtt = *self.rtt.get_or_insert(took);
+        self.rtt = Some(rtt.min(took));
+        // Small frames tell the round trip, large ones the rate: what the frame took beyond
+        // the round trip is its bytes crossing the link.
+        if bytes >= 256 {
+            let busy = took.saturating_sub(rtt);
+            self.rate =
+                (busy >= Duration::from_millis(20)).then(|| bytes as f64 / busy.as_secs_f64());
+        }
+    }
+
+    /// Bytes a second the link carries, when it is slow enough to have been measured.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+}
 
 /// What waiting for input found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,5 +281,37 @@ pub fn wait_input(timeout: std::time::Duration) -> Wait {
         },
         // Interrupted by a signal: the loop looks at the signal flags next.
         Err(_) => Wait::Timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_meter_reads_the_round_trip_and_the_rate_from_the_answers() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut m = LinkMeter::default();
+        // The first frame (2,432 bytes) with the question sent ahead: its answer after 30 ms,
+        // the frame's after 2,057 ms, as at 9600 baud.
+        m.sent(t0, 2432);
+        m.answered(ms(30), 1);
+        assert_eq!(m.rate(), None);
+        m.answered(ms(2057), 0);
+        let rate = m.rate().unwrap();
+        assert!((1150.0..1250.0).contains(&rate), "{rate}");
+        // A small frame tells nothing of the rate.
+        m.sent(ms(3000), 44);
+        m.answered(ms(3040), 0);
+        assert_eq!(m.rate(), Some(rate));
+        // A large frame through in no time beyond the round trip: a fast link.
+        m.sent(ms(4000), 3000);
+        m.answered(ms(4035), 0);
+        assert_eq!(m.rate(), None);
+        // An answer with no frame waiting for it changes nothing.
+        m.answered(ms(5000), 0);
+        assert_eq!(m.rate(), None);
     }
 }
