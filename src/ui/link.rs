@@ -76,7 +76,10 @@ impl<W: Write> LinkBackend<W> {
 
     /// Takes the terminal's type (`$TERM`) into account: only the scrolling sequences it has.
     pub fn for_term(mut self, term: &str) -> Self {
-        self.csi_scroll = !(term.starts_with("linux") || term.starts_with("vt"));
+        let dec = term
+            .strip_prefix("vt")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+        self.csi_scroll = !(term.starts_with("linux") || dec);
         self
     }
 
@@ -748,6 +751,7 @@ mod tests {
         // Down: SD, or reverse index at the region's top.
         for (term, scroll) in [
             ("xterm", &b"\x1b[2;6r\x1b[T\x1b[r"[..]),
+            ("vte-256color", &b"\x1b[2;6r\x1b[T\x1b[r"[..]),
             ("vt100", &b"\x1b[2;6r\x1b[2H\x1bM\x1b[r"[..]),
         ] {
             let (bytes, screen) =
