@@ -1057,45 +1057,12 @@ fn a_terminal_that_goes_away_ends_the_desk_without_spinning() {
     use std::os::fd::AsFd;
     let t = Tmp::demo();
     for keys in ["", "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjj", "/贵州"] {
-        let win = nix::pty::Winsize {
-            ws_row: 24,
-            ws_col: 80,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        let pty = nix::pty::openpty(Some(&win), None).expect("a pty");
-        // openpty's descriptors are inherited: the desk must not hold its own master.
-        nix::fcntl::fcntl(
-            &pty.master,
-            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-        )
-        .unwrap();
-        let slave = std::fs::File::from(pty.slave);
         let mut cmd = Command::new(BIN);
-        // Its own session with the pty as controlling terminal, as sshd gives a login: the
-        // kernel then also sends SIGHUP when the line drops.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(|| {
-                if nix::libc::setsid() < 0 || nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) < 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd
-            .arg("--db")
+        cmd.arg("--db")
             .arg(&t.db)
             .args(["--lang", "zh"])
-            .envs(t.env())
-            .env("TERM", "xterm-256color")
-            .stdin(slave.try_clone().unwrap())
-            .stdout(slave.try_clone().unwrap())
-            .stderr(slave)
-            .spawn()
-            .expect("start the desk");
-        let mut master = std::fs::File::from(pty.master);
+            .envs(t.env());
+        let (mut child, mut master) = common::spawn_on_own_pty(cmd, (80, 24));
         // Read the first frame, answering the cursor-position queries as a terminal does.
         let mut seen = Vec::new();
         let start = Instant::now();

@@ -648,23 +648,7 @@ fn the_two_person_rule_holds_against_direct_attempts() {
 
     // The command line has no approve; the art. 15/16 steps wait for the approval, so the
     // proposer cannot carry the exit out alone either.
-    o.refused(
-        &[
-            "exit",
-            "step",
-            "GZ-2026-E-0001",
-            "announced",
-            "--date",
-            "2026-11-20",
-            "--number",
-            "黔人社公告〔2026〕9号",
-        ],
-        &["step announced is the office's", "not yet decided"],
-    );
-
-    // Another approver approves; only then does the announcement go on record.
-    review::approve(&t.store.conn, &t.boss, d.id, v, 3).expect("a second person approves");
-    o.allowed(&[
+    let announce = [
         "exit",
         "step",
         "GZ-2026-E-0001",
@@ -673,7 +657,15 @@ fn the_two_person_rule_holds_against_direct_attempts() {
         "2026-11-20",
         "--number",
         "黔人社公告〔2026〕9号",
-    ]);
+    ];
+    o.refused(
+        &announce,
+        &["step announced is the office's", "not yet decided"],
+    );
+
+    // Another approver approves; only then does the announcement go on record.
+    review::approve(&t.store.conn, &t.boss, d.id, v, 3).expect("a second person approves");
+    o.allowed(&announce);
     // The wrap-up is for the county office too; the art. 16 steps are the province's.
     be(&o.t, Some(("reviewer", "520102")));
     for (step, day) in [

@@ -9,6 +9,8 @@
 //! takes is a figure for `benches/ptybench.sh`, not asserted here: a loaded machine would
 //! make a timed test flaky.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,43 +32,14 @@ struct Far {
 }
 
 fn run(size: (u16, u16), dir: &std::path::Path, db: &std::path::Path) {
-    let win = nix::pty::Winsize {
-        ws_row: size.1,
-        ws_col: size.0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&win), None).expect("a pty");
-    nix::fcntl::fcntl(
-        &pty.master,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    )
-    .unwrap();
-    let slave = std::fs::File::from(pty.slave);
     let mut cmd = Command::new(BIN);
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            if nix::libc::setsid() < 0 || nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .arg("--db")
+    cmd.arg("--db")
         .arg(db)
         .args(["--lang", "zh"])
         .env("XDG_CONFIG_HOME", dir.join("config"))
         .env("XDG_DATA_HOME", dir.join("data"))
-        .env("LANG", "C.UTF-8")
-        .env("TERM", "xterm-256color")
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .expect("start the desk");
-    let master = std::fs::File::from(pty.master);
+        .env("LANG", "C.UTF-8");
+    let (mut child, master) = common::spawn_on_own_pty(cmd, size);
     let far = Arc::new(Far {
         queue: Mutex::new(Vec::new()),
         screen: Mutex::new(vt100::Parser::new(size.1, size.0, 0)),

@@ -62,8 +62,9 @@ impl Wire {
         }
     }
 
-    /// Draws a frame, feeds its bytes to the emulator, checks the screen; returns the bytes.
-    fn frame(&mut self, app: &App, what: &str) -> usize {
+    /// Draws a frame and feeds its bytes to the emulator; returns what ratatui drew and the
+    /// bytes.
+    fn draw(&mut self, app: &App, what: &str) -> (Buffer, usize) {
         self.writer.begin_frame();
         let drawn = self
             .terminal
@@ -77,6 +78,12 @@ impl Wire {
         if std::env::var_os("WIRE_DUMP").is_some() {
             eprintln!("{what}: {:?}", String::from_utf8_lossy(&bytes));
         }
+        (drawn, n)
+    }
+
+    /// Draws a frame, checks the screen shows what was drawn; returns the bytes.
+    fn frame(&mut self, app: &App, what: &str) -> usize {
+        let (drawn, n) = self.draw(app, what);
         compare(&drawn, self.screen.screen(), self.size, what);
         n
     }
@@ -85,20 +92,8 @@ impl Wire {
     /// (rows held back are blank); returns what ratatui drew and the bytes.
     fn paced(&mut self, app: &App, what: &str, pace: Pace) -> (Buffer, usize) {
         self.terminal.backend_mut().set_pace(pace);
-        self.writer.begin_frame();
-        let drawn = self
-            .terminal
-            .draw(|f| pingshen::ui::draw(f, app))
-            .unwrap()
-            .buffer
-            .clone();
-        let mut bytes = Vec::new();
-        let n = self.writer.commit(&mut bytes).unwrap();
-        self.screen.process(&bytes);
+        let (drawn, n) = self.draw(app, what);
         let shown = self.terminal.backend().shadow().clone();
-        if std::env::var_os("WIRE_DUMP").is_some() {
-            eprintln!("{what}: {:?}", String::from_utf8_lossy(&bytes));
-        }
         compare(&shown, self.screen.screen(), self.size, what);
         (drawn, n)
     }

@@ -170,11 +170,13 @@ fn row_distance(a: &Buffer, ya: u16, b: &Buffer, yb: u16) -> usize {
         .count()
 }
 
+/// A space with no attributes: what an erase or a scroll leaves.
+fn cell_blank(c: &Cell) -> bool {
+    c.symbol() == " " && look(c) == Style::default()
+}
+
 fn row_blank(buf: &Buffer, y: u16) -> bool {
-    (0..buf.area.width).all(|x| {
-        let c = &buf[(x, y)];
-        c.symbol() == " " && look(c) == Style::default()
-    })
+    (0..buf.area.width).all(|x| cell_blank(&buf[(x, y)]))
 }
 
 /// About what a row costs to paint: its text.
@@ -463,13 +465,9 @@ impl<W: Write> LinkBackend<W> {
             }
             // Where the row's blank tail starts: from there, erasing to the end of the line
             // (3 bytes) beats writing the blanks when several of them changed.
-            let blank = |x: u16| {
-                let c = &new[(x, y)];
-                c.symbol() == " " && look(c) == Style::default()
-            };
             let tail = units
                 .iter()
-                .rposition(|&(x, _, _)| !blank(x))
+                .rposition(|&(x, _, _)| !cell_blank(&new[(x, y)]))
                 .map_or(0, |k| k + 1);
             let erase_tail = units[tail..].iter().filter(|u| u.2).count() >= 4;
             let mut i = 0;

@@ -228,13 +228,12 @@ impl LinkMeter {
             return;
         };
         let took = at.saturating_duration_since(t);
+        let rtt = self.rtt.map_or(took, |r| r.min(took));
+        self.rtt = Some(rtt);
         if left > 0 {
-            self.rtt = Some(self.rtt.map_or(took, |r| r.min(took)));
             return;
         }
         self.sent = None;
-        let rtt = *self.rtt.get_or_insert(took);
-        self.rtt = Some(rtt.min(took));
         // Small frames tell the round trip, large ones the rate: what the frame took beyond
         // the round trip is its bytes crossing the link.
         if bytes >= 256 {

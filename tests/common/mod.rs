@@ -287,3 +287,44 @@ pub fn desk(
     )
     .unwrap()
 }
+
+/// Starts `cmd` on a fresh pseudo-terminal of `size` (columns, rows), in its own session with
+/// the pty as its controlling terminal, as sshd gives a login: the kernel then sends SIGHUP
+/// when the line drops. Returns the child and the pty's master end, which only the test holds.
+pub fn spawn_on_own_pty(
+    mut cmd: std::process::Command,
+    size: (u16, u16),
+) -> (std::process::Child, std::fs::File) {
+    let win = nix::pty::Winsize {
+        ws_row: size.1,
+        ws_col: size.0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&win), None).expect("a pty");
+    // openpty's descriptors are inherited: the child must not hold its own master.
+    nix::fcntl::fcntl(
+        &pty.master,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )
+    .unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    // SAFETY: only async-signal-safe calls (setsid, ioctl) between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            if nix::libc::setsid() < 0 || nix::libc::ioctl(0, nix::libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
+        .env("TERM", "xterm-256color")
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .expect("start on the pty");
+    (child, std::fs::File::from(pty.master))
+}
